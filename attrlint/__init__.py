@@ -1,0 +1,3 @@
+"""attrlint: cost attribution discipline for LLM calls."""
+
+__version__ = "0.1.0"
