@@ -4,6 +4,7 @@ so `attrlint check` on a handful of files pays only for what it uses."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
