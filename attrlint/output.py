@@ -30,7 +30,8 @@ def summary_line(findings: list[Finding], files: int, *, suppressed: int = 0, fi
         text = f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
     else:
         fixable = sum(1 for f in findings if f.fixable)
-        text = f"Found {len(findings)} finding{"s" if len(findings) != 1 else ""} in {files} file{"s" if files != 1 else ""} checked."
+        text = (f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} "
+                f"file{'s' if files != 1 else ''} checked.")
         if fixable:
             text += f" {fixable} fixable with `attrlint check --fix`."
     if fixed:
