@@ -178,17 +178,19 @@ class Linter:
         generic = self.catalogue.generic_envs
         for read in ctx.module.env_reads:
             vendor = read.vendor or self.catalogue.vendor_of_env(read.name)
-            if not read.flows_into_client and not (vendor and is_key_shaped(read.name)):
+            registered = read.name in self.config.keys
+            if not (read.flows_into_client or registered or (vendor and is_key_shaped(read.name))):
                 continue
             line, col, end_line, end_col = ctx.position(read.node)
             noqa = noqa_map(ctx.lines[line - 1:line])
+            suppressed = ""
             if noqa:  # `# noqa` on the line silences the project-wide rules there too
                 codes = noqa.get(1)
-                if codes is None:
-                    continue
+                suppressed = "*" if codes is None else ",".join(sorted(codes))
             refs.append(KeyRef(
                 env=read.name, path=ctx.path, line=line, column=col, end_line=end_line,
                 end_column=end_col, vendor=vendor, flows_into_client=read.flows_into_client,
                 generic=read.name in generic, snippet=ctx.snippet(read.node), cell=ctx.cell,
+                noqa=suppressed,
             ))
         return refs

@@ -66,6 +66,7 @@ class KeyRef:
     generic: bool  # the SDK's shared default variable (ATR102)
     snippet: str = ""
     cell: int | None = None
+    noqa: str = ""  # codes suppressed on the reference's line: "" none, "*" all, else "ATR103,ATR105"
 
 
 @dataclass
