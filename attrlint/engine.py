@@ -116,7 +116,10 @@ class Linter:
         return self.lint_text(text, path, real_path=real_path)
 
     def lint_text(self, text: str, path: str, *, real_path: str | None = None,
-                  tree: ast.Module | None = None, cell: int | None = None) -> FileResult:
+                  tree: ast.Module | None = None, cell: int | None = None,
+                  keep_noqa: bool = False) -> FileResult:
+        """Lint source text. `tree` skips the parse (the flake8 plugin passes flake8's);
+        `keep_noqa` leaves `# noqa` to the caller (flake8 applies its own)."""
         result = FileResult(path=path)
         if _FILE_NOQA.search(text[:4096]) or (len(text) > 4096 and _FILE_NOQA.search(text)):
             return result
@@ -143,7 +146,7 @@ class Linter:
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = self._suppress(ctx.findings, lines, real_path or path)
+        result.findings = self._suppress(ctx.findings, lines, real_path or path, keep_noqa=keep_noqa)
         result.key_refs = self._key_refs(ctx)
         return result
 
@@ -155,10 +158,11 @@ class Linter:
             result.findings.append(Finding("ATR000", "unparsable-file", message, path, line, col, line, col))
         return result
 
-    def _suppress(self, findings: list[Finding], lines: list[str], path: str) -> list[Finding]:
+    def _suppress(self, findings: list[Finding], lines: list[str], path: str,
+                  keep_noqa: bool = False) -> list[Finding]:
         if not findings:
             return findings
-        noqa = noqa_map(lines)
+        noqa = {} if keep_noqa else noqa_map(lines)
         ignored = self.config.ignored_codes_for(path) if self.config.per_file_ignores else ()
         kept = []
         for finding in findings:
