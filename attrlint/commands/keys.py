@@ -9,6 +9,7 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 import click
 
@@ -194,7 +195,7 @@ def init(paths, to_stdout) -> None:
     click.echo(f"Wrote [tool.attrlint] to {target}: review the agents, owners and expiry dates.", err=True)
 
 
-def _agent_of(path: str, roots: list[str] = ["."]) -> tuple[str, str] | None:
+def _agent_of(path: str, roots: Sequence[str] = (".",)) -> tuple[str, str] | None:
     """(agent name, glob) guessed from the top-level folder under the scanned root."""
     posix = PurePosixPath(Path(path).as_posix())
     base: tuple[str, ...] = ()
@@ -211,7 +212,7 @@ def _agent_of(path: str, roots: list[str] = ["."]) -> tuple[str, str] | None:
     return None
 
 
-def render_init(results, roots: list[str] = ["."]) -> str:
+def render_init(results, roots: Sequence[str] = (".",)) -> str:
     from ..catalogue import load_catalogue
     from ..governance import environment_of
 

@@ -182,7 +182,7 @@ class KeyPerFeature(ProjectRule):
                 continue
             names = ", ".join(sorted(by_env))
             display = linter.catalogue.vendors[provider].display_name if provider in linter.catalogue.vendors else provider
-            for env, refs in sorted(by_env.items()):
+            for _env, refs in sorted(by_env.items()):
                 for ref in refs:
                     yield ref, (f"agent `{agent}` uses {len(by_env)} {display} {environment} keys ({names}): "
                                 f"one key per provider and environment per agent")
