@@ -462,7 +462,7 @@ client.messages.create(model="m", max_tokens=5, messages=[], metadata={"user_id"
 class UnverifiableMetadata(Rule):
     code = "ATR008"
     name = "unverifiable-metadata"
-    summary = "Attribution that cannot be verified statically (off unless --strict)"
+    summary = "Attribution that cannot be verified statically"
     what = ("Under `--strict` (or when selected), reports LLM calls whose attribution cannot be "
             "read statically (a metadata dict built by a function, a parameter, a `**kwargs` "
             "spread) and which do not visibly carry every required field.")
