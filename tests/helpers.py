@@ -11,9 +11,10 @@ import re
 import secrets
 import string
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner

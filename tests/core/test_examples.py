@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from attrlint.rules.base import all_rules
 from helpers import ROOT
+
+from attrlint.rules.base import all_rules
 
 TODAY = "2026-11-26"
 

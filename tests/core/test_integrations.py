@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, subprocess_env, write_tree
 
 BAD = '''\
@@ -173,5 +172,5 @@ def test_pre_commit_hook(tmp_path, hook_repo, pre_commit_cache):
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Failed" in bad.stdout
     assert "bad.py:6:1: ATR001 " in bad.stdout
-    assert "bad.py:7:" not in bad.stdout  # `# noqa: ATR001`
+    assert "bad.py:7:" not in bad.stdout  # suppressed on its line by noqa
     assert "good.py" not in bad.stdout.split("Failed", 1)[1]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from helpers import write_tree
 
 DATA = Path(__file__).parent / "data"

@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-
 from helpers import EXAMPLES, write_tree
 
 TODAY = "2026-11-26"
