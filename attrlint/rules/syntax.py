@@ -18,8 +18,9 @@ class Unparsable(Rule):
         def f():
             client.chat.completions.create(model="gpt-4o", metadata={...})
     """
-    invalid = ("def f(:\n    pass\n",)
-    valid = ("x = 1\n",)
+    # Files with no LLM-related text are skipped before parsing, so the examples mention an SDK.
+    invalid = ("import openai\ndef f(:\n    pass\n",)
+    valid = ("import openai\nx = 1\n",)
 
     def check(self, ctx: FileContext) -> None:
         """Reported by the engine when parsing fails."""
