@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Iterator
 
 from .catalogue import Catalogue, ClientSpec, Sdk
@@ -29,6 +30,7 @@ RUNTIME = "attrlint.runtime"
 ATTRIBUTION = f"{RUNTIME}.attribution"
 INSTRUMENT = f"{RUNTIME}.instrument"
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"})
+PROJECT = "<project>."  # prefix of names imported from a project package that shadows an SDK
 CHAIN_SKIP = frozenset({"with_raw_response", "with_streaming_response"})
 
 
@@ -75,6 +77,14 @@ class EnvVal(Value):
     read: EnvRead
 
 
+@dataclass(frozen=True)
+class LocalFunc(Value):
+    """A function defined in this module; `returns` is what a call to it evaluates to."""
+
+    name: str
+    returns: Value = field(default_factory=lambda: UNKNOWN)
+
+
 @dataclass
 class ClassInfo:
     name: str
@@ -115,9 +125,12 @@ def str_const(node: ast.AST | None) -> str | None:
 
 
 class Analyzer(ast.NodeVisitor):
-    def __init__(self, catalogue: Catalogue, schema: Schema) -> None:
+    def __init__(self, catalogue: Catalogue, schema: Schema, *, local_roots: frozenset[str] = frozenset()) -> None:
         self.cat = catalogue
         self.schema = schema
+        # top-level project packages that share a name with an SDK (a local `agents/`)
+        self.local_roots = local_roots
+        self.returns: list[list[Value]] = []
         self.module = Module()
         self.scope = Scope(None)
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
@@ -142,21 +155,28 @@ class Analyzer(ast.NodeVisitor):
             if isinstance(owner, SelfVal) and value is not UNKNOWN:
                 owner.cls.attrs[target.attr] = value
 
+    def imported(self, name: str) -> QName:
+        """The value of an imported name; project packages that shadow an SDK stay the project's."""
+        if name.split(".", 1)[0] in self.local_roots:
+            return QName(PROJECT + name)
+        return QName(self.cat.normalise(name))
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.asname:
-                self.scope.bindings[alias.asname] = QName(self.cat.normalise(alias.name))
+                self.scope.bindings[alias.asname] = self.imported(alias.name)
             else:
                 root = alias.name.split(".", 1)[0]
-                self.scope.bindings[root] = QName(self.cat.normalise(root))
+                self.scope.bindings[root] = self.imported(root)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         base = "." * node.level + (node.module or "")
         for alias in node.names:
             if alias.name == "*":
                 continue
-            qname = self.cat.normalise(f"{base}.{alias.name}" if base else alias.name)
-            self.scope.bindings[alias.asname or alias.name] = QName(qname)
+            qname = f"{base}.{alias.name}" if base else alias.name
+            self.scope.bindings[alias.asname or alias.name] = (
+                QName(qname) if node.level else self.imported(qname))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for deco in node.decorator_list:
@@ -249,11 +269,23 @@ class Analyzer(ast.NodeVisitor):
                 self.scope.bindings[extra.arg] = UNKNOWN
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
+        self.returns.append([])
         for stmt in node.body:
             self.visit(stmt)
+        returned = self.returns.pop()
         self.context, self.context_unresolved = saved
         self.scope = outer
-        outer.bindings[node.name] = QName(f"<local>.{node.name}")
+        result = self.annotation_value(node.returns)
+        if result is UNKNOWN and returned and all(r == returned[0] for r in returned):
+            result = returned[0]
+        if not isinstance(result, ClientVal):
+            result = UNKNOWN
+        outer.bindings[node.name] = LocalFunc(f"<local>.{node.name}", result)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.generic_visit(node)
+        if self.returns and node.value is not None:
+            self.returns[-1].append(self.ev(node.value))
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -492,11 +524,19 @@ class Analyzer(ast.NodeVisitor):
     def _ev_call(self, node: ast.Call) -> Value:
         func_node = node.func
         func = self.ev(func_node)
+        if isinstance(func, LocalFunc):
+            return func.returns
         if isinstance(func, QName):
             name = func.name
             spec = self.cat.clients.get(name)
             if spec is not None:
                 return ClientVal(self.cat.sdks[spec.sdk], spec)
+            factory = self.cat.factory_functions.get(name)
+            if factory is not None:
+                sdk_name, returns = factory
+                if returns == "argument":
+                    return self.ev(node.args[0]) if node.args else UNKNOWN
+                return ClientVal(self.cat.sdks[sdk_name], None)
             if name == INSTRUMENT and node.args:
                 inner = self.ev(node.args[0])
                 if isinstance(inner, ClientVal):
@@ -596,25 +636,27 @@ class Analyzer(ast.NodeVisitor):
         return call
 
     def classify(self, node: ast.Call, func: Value) -> tuple[Sdk, str, str, ClientVal | None] | None:
-        if isinstance(func, ClientVal) and func.path:
-            method = ".".join(func.path)
+        if isinstance(func, ClientVal):
+            method = ".".join(func.path) if func.path else "__call__"
             operation = func.sdk.methods.get(method)
             if operation is not None:
-                return func.sdk, operation, method, func
+                return func.sdk.for_method(method), operation, method, func
             return None  # a resolved client, but not a billable method
         if isinstance(func, QName):
             name = func.name
             hit = self.cat.functions.get(name)
             if hit is not None:
                 sdk = self.cat.sdks[hit[0]]
-                return sdk, hit[1], name.rsplit(".", 1)[-1], None
+                method = next((name[len(m) + 1:] for m in sdk.modules if name.startswith(m + ".")),
+                              name.rsplit(".", 1)[-1])
+                return sdk.for_method(method), hit[1], method, None
             for module, sdk_name in self.cat.module_receivers.items():
                 if name.startswith(module + "."):
                     sdk = self.cat.sdks[sdk_name]
                     method = name[len(module) + 1:]
                     operation = sdk.methods.get(method)
                     if operation is not None:
-                        return sdk, operation, method, None
+                        return sdk.for_method(method), operation, method, None
             if not name.startswith("<local>") and name.split(".", 1)[0] in self._known_roots():
                 return None  # a known SDK's other API
         if isinstance(node.func, ast.Attribute) and node.func.attr in self.cat.method_tails:
@@ -627,7 +669,7 @@ class Analyzer(ast.NodeVisitor):
                     if isinstance(root, ClientVal):
                         return None  # resolved to a client without this method
                     sdk = self.cat.sdks[sdk_name]
-                    return sdk, sdk.methods[method], method, None
+                    return sdk.for_method(method), sdk.methods[method], method, None
         return None
 
     def _known_roots(self) -> frozenset[str]:
@@ -691,6 +733,18 @@ class Analyzer(ast.NodeVisitor):
         if d is None:
             return Metadata(node=arg, complete=False)
         return Metadata(node=d.node or arg, entries=list(d.entries.values()), complete=d.complete)
+
+
+def shadowing_roots(root: Path, catalogue: Catalogue) -> frozenset[str]:
+    """Top-level project packages or modules (in `root` or `root/src`) named like an SDK
+    module: `import agents` there means the project's own `agents/`, not openai-agents."""
+    sdk_roots = {m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
+    found = set()
+    for base in (root, root / "src"):
+        for name in sdk_roots:
+            if (base / name / "__init__.py").is_file() or (base / f"{name}.py").is_file():
+                found.add(name)
+    return frozenset(found)
 
 
 def attribute_chain(func: ast.expr) -> list[str]:

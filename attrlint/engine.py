@@ -13,7 +13,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Iterable
 
-from .analyzer import Analyzer
+from .analyzer import Analyzer, shadowing_roots
 from .catalogue import Catalogue, is_key_shaped, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
@@ -100,6 +100,7 @@ class Linter:
         self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
         self.prefilter = _prefilter_pattern(self.catalogue)
         self.strict = self.options.strict or config.strict
+        self.local_roots = shadowing_roots(config.root, self.catalogue)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -134,7 +135,7 @@ class Linter:
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
         try:
-            module = Analyzer(self.catalogue, self.config.schema).run(tree)
+            module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
             return self._unparsable(path, 1, 1, "too deeply nested to analyse")
         required = self.config.required_for(real_path or path)
