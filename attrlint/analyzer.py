@@ -664,10 +664,10 @@ class Analyzer(ast.NodeVisitor):
             for i in range(len(chain)):
                 method = ".".join(chain[i:])
                 sdk_name = self.cat.compatible.get(method)
-                if sdk_name is not None and i > 0:
+                if sdk_name is not None:
                     root = self._chain_root_value(node.func)
-                    if isinstance(root, ClientVal):
-                        return None  # resolved to a client without this method
+                    if isinstance(root, (ClientVal, LocalFunc)):
+                        return None  # a resolved client (or function) without this method
                     sdk = self.cat.sdks[sdk_name]
                     return sdk.for_method(method), sdk.methods[method], method, None
         return None
