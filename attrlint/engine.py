@@ -10,7 +10,7 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from .analyzer import Analyzer, shadowing_roots
@@ -89,6 +89,38 @@ def noqa_map(lines: list[str]) -> dict[int, frozenset[str] | None]:
     return result
 
 
+def scope_index(tree: ast.Module) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function and class, outermost first."""
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                spans.append((child.lineno, child.end_lineno or child.lineno, name))
+                walk(child, name + ".")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return spans
+
+
+def with_scopes(findings: list[Finding], tree: ast.Module) -> list[Finding]:
+    """Name each finding's enclosing function (the baseline keys on it, never on line numbers)."""
+    if not findings:
+        return findings
+    spans = scope_index(tree)
+    out = []
+    for finding in findings:
+        scope = ""
+        for first, last, name in spans:
+            if first <= finding.line <= last:
+                scope = name  # later spans are nested deeper
+        out.append(replace(finding, scope=scope) if scope else finding)
+    return out
+
+
 class Linter:
     """The per-file core shared by the CLI, the flake8 plugin and library callers."""
 
@@ -144,7 +176,7 @@ class Linter:
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = self._suppress(ctx.findings, lines, real_path or path)
+        result.findings = with_scopes(self._suppress(ctx.findings, lines, real_path or path), tree)
         result.key_refs = self._key_refs(ctx)
         return result
 
