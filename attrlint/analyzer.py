@@ -9,12 +9,14 @@ resolved stays unknown; rules treat unknown as "cannot verify", never as a findi
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 from .catalogue import Catalogue, ClientSpec, Sdk
 from .model import (
+    CallSite,
     ClientConstruction,
     EnvRead,
     FieldSource,
@@ -23,6 +25,7 @@ from .model import (
     Metadata,
     MetadataEntry,
     Module,
+    WrapperDef,
 )
 from .schema import Schema
 
@@ -70,6 +73,23 @@ class DictVal(Value):
     entries: dict[str, MetadataEntry] = field(default_factory=dict)
     complete: bool = True
     node: ast.expr | None = None
+    spreads: set[str] = field(default_factory=set)  # names spread into it with ** (a forwarded **kwargs)
+
+
+@dataclass(frozen=True)
+class InstanceVal(Value):
+    """An instance of a project class (`Helper()`, `llm: Helper`): its methods may be wrappers."""
+
+    cls: str  # "<local>.Helper" or "pkg.mod.Helper"
+
+
+@dataclass
+class FuncInfo:
+    qual: str
+    params: list[str]  # positional, without self/cls
+    kwonly: list[str]
+    kwarg: str | None
+    names: frozenset[str]  # every parameter name
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,9 @@ class Analyzer(ast.NodeVisitor):
         # top-level project packages that share a name with an SDK (a local `agents/`)
         self.local_roots = local_roots
         self.returns: list[list[Value]] = []
+        self.funcs: list[FuncInfo] = []
+        self.quals: list[str] = []
+        self.wrappers: dict[str, WrapperDef] = {}
         self.module = Module()
         self.scope = Scope(None)
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
@@ -174,7 +197,7 @@ class Analyzer(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*":
                 continue
-            qname = f"{base}.{alias.name}" if base else alias.name
+            qname = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
             self.scope.bindings[alias.asname or alias.name] = (
                 QName(qname) if node.level else self.imported(qname))
 
@@ -189,8 +212,10 @@ class Analyzer(ast.NodeVisitor):
         self._prescan_class(node, info)
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
+        self.quals.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
+        self.quals.pop()
         self.context, self.context_unresolved = saved
         self.scope = outer
         self.scope.bindings[node.name] = QName(f"<local>.{node.name}")
@@ -247,7 +272,13 @@ class Analyzer(ast.NodeVisitor):
             spec = self.cat.clients.get(value.name)
             if spec is not None:
                 return ClientVal(self.cat.sdks[spec.sdk], spec)
+            if self._is_project_class(value.name):
+                return InstanceVal(value.name)
         return UNKNOWN
+
+    def _is_project_class(self, name: str) -> bool:
+        last = name.rsplit(".", 1)[-1]
+        return bool(last[:1].isupper()) and self._project_name(name) is not None
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for deco in node.decorator_list:
@@ -260,8 +291,17 @@ class Analyzer(ast.NodeVisitor):
         if outer.cls is not None and args and not any(
             isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list
         ):
-            self.scope.bindings[args[0].arg] = SelfVal(outer.cls)
+            is_classmethod = any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+            self.scope.bindings[args[0].arg] = (
+                QName(f"<local>.{outer.cls.name}") if is_classmethod else SelfVal(outer.cls))
             args = args[1:]
+        every = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        every += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
+        self.quals.append(node.name)
+        self.funcs.append(FuncInfo(
+            qual=".".join(self.quals), params=[a.arg for a in args],
+            kwonly=[a.arg for a in node.args.kwonlyargs],
+            kwarg=node.args.kwarg.arg if node.args.kwarg else None, names=frozenset(every)))
         for arg in (*args, *node.args.kwonlyargs):
             self.scope.bindings[arg.arg] = self.annotation_value(arg.annotation)
         for extra in (node.args.vararg, node.args.kwarg):
@@ -273,6 +313,13 @@ class Analyzer(ast.NodeVisitor):
         for stmt in node.body:
             self.visit(stmt)
         returned = self.returns.pop()
+        self.funcs.pop()
+        qual = ".".join(self.quals)
+        self.quals.pop()
+        wrapper = self.wrappers.get(qual)
+        if wrapper is not None:
+            wrapper.node = node
+            self.module.wrappers.append(wrapper)
         self.context, self.context_unresolved = saved
         self.scope = outer
         result = self.annotation_value(node.returns)
@@ -280,7 +327,7 @@ class Analyzer(ast.NodeVisitor):
             result = returned[0]
         if not isinstance(result, ClientVal):
             result = UNKNOWN
-        outer.bindings[node.name] = LocalFunc(f"<local>.{node.name}", result)
+        outer.bindings[node.name] = LocalFunc(f"<local>.{qual}", result)
 
     def visit_Return(self, node: ast.Return) -> None:
         self.generic_visit(node)
@@ -444,7 +491,138 @@ class Analyzer(ast.NodeVisitor):
         call = self.llm_call(node, func)
         if call is not None:
             self.module.calls.append(call)
+        else:
+            self._call_site(node, func)
         self.generic_visit(node)
+
+    # -- wrappers: functions whose LLM call takes attribution from their parameters ---------------
+
+    def callee(self, node: ast.Call, func: Value) -> str | None:
+        """The project function a call resolves to, as far as this module can tell."""
+        if isinstance(func, LocalFunc):
+            return ":" + func.name[len("<local>."):]
+        if isinstance(func, QName):
+            return self._project_name(func.name)
+        if isinstance(node.func, ast.Attribute):
+            owner = self.ev(node.func.value)
+            if isinstance(owner, SelfVal):
+                return f":{owner.cls.name}.{node.func.attr}"
+            if isinstance(owner, InstanceVal):
+                base = self._project_name(owner.cls)
+                return f"{base}.{node.func.attr}" if base else None
+        return None
+
+    def _project_name(self, name: str) -> str | None:
+        if name.startswith("<local>."):
+            return ":" + name[len("<local>."):]
+        if name.startswith(PROJECT):
+            return name[len(PROJECT):]
+        root = name.split(".", 1)[0]
+        if not root or name.startswith("."):
+            return name  # a relative import, resolved in the project phase
+        if root == "builtins" or root in sys.stdlib_module_names or root in self._known_roots():
+            return None
+        return name
+
+    def describe(self, node: ast.expr | None) -> dict:
+        """What the project phase needs to know about an argument (JSON-serialisable)."""
+        if node is None:
+            return {"v": "value"}
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return {"v": "none"}
+            if isinstance(node.value, str) and (not node.value.strip() or self.schema.is_placeholder(node.value)):
+                return {"v": "placeholder", "text": repr(node.value)[:40]}
+        if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
+            return {"v": "param", "p": node.id}
+        d = self.dict_of(node, calls=False)
+        if d is not None:
+            fields = {}
+            for entry in d.entries.values():
+                canonical = self.schema.canonical_name(entry.key)
+                if canonical:
+                    fields[canonical] = self.describe(entry.value)
+            return {"v": "value", "fields": fields, "complete": d.complete}
+        return {"v": "value"}
+
+    def _context_fields(self) -> dict[str, dict]:
+        return {s.field: self.describe(s.value) for block in self.context for s in block}
+
+    def _call_site(self, node: ast.Call, func: Value) -> None:
+        callee = self.callee(node, func)
+        if callee is None:
+            return
+        fn = self.funcs[-1] if self.funcs else None
+        star = any(isinstance(a, ast.Starred) for a in node.args)
+        forwards = False
+        kwargs: dict[str, dict] = {}
+        for kw in node.keywords:
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.describe(kw.value)
+                continue
+            if fn is not None and isinstance(kw.value, ast.Name) and kw.value.id == fn.kwarg:
+                forwards = True
+                continue
+            spread = self.dict_of(kw.value)
+            if spread is None or not spread.complete:
+                star = True
+            if spread is not None:
+                forwards = forwards or (fn is not None and fn.kwarg in spread.spreads)
+                for entry in spread.entries.values():
+                    kwargs[entry.key] = self.describe(entry.value)
+        self.module.call_sites.append(CallSite(
+            node=node, callee=callee,
+            args=[self.describe(a) for a in node.args if not isinstance(a, ast.Starred)],
+            kwargs=kwargs, star=star, context=self._context_fields(),
+            context_unresolved=bool(self.context_unresolved),
+            func=fn.qual if fn else None, func_kwarg=fn.kwarg if fn else None,
+            func_params=list(fn.params) if fn else [], forwards=forwards,
+        ))
+
+    def _wrapper_of(self, call: LLMCall) -> None:
+        """Mark `call` as a wrapper's body when its attribution comes from the function's parameters."""
+        if not self.funcs:
+            return
+        fn = self.funcs[-1]
+        node = call.node
+        supplies: dict[str, str] = {}
+        fixed: set[str] = set()
+        for source in call.sources:
+            if isinstance(source.value, ast.Name) and source.value.id in fn.names:
+                supplies.setdefault(source.field, source.value.id)
+            else:
+                fixed.add(source.field)
+        spec = call.sdk.metadata
+        metadata_param = None
+        if spec is not None:
+            for kw in node.keywords:
+                if kw.arg == spec.param and isinstance(kw.value, ast.Name) and kw.value.id in fn.names:
+                    metadata_param = kw.value.id
+        forwards = False
+        if fn.kwarg is not None:
+            for kw in node.keywords:
+                if kw.arg is None:
+                    if isinstance(kw.value, ast.Name) and kw.value.id == fn.kwarg:
+                        forwards = True
+                    else:
+                        spread = self.dict_of(kw.value)
+                        forwards = forwards or (spread is not None and fn.kwarg in spread.spreads)
+        if not (supplies or metadata_param or forwards):
+            return
+        call.in_wrapper = fn.qual
+        wrapper = self.wrappers.get(fn.qual)
+        if wrapper is None:
+            wrapper = self.wrappers[fn.qual] = WrapperDef(
+                qual=fn.qual, node=node, params=fn.params, kwonly=fn.kwonly, kwarg=fn.kwarg,
+                label=f"{call.sdk.name} `{call.method}`", fixed=fixed)
+        else:
+            wrapper.fixed &= fixed
+        for f, p in supplies.items():
+            wrapper.supplies.setdefault(f, p)
+        wrapper.metadata_param = wrapper.metadata_param or metadata_param
+        if forwards:
+            wrapper.forwards_kwargs = True
+            wrapper.meta_key = spec.param if spec is not None and not spec.path else wrapper.meta_key
 
     def _env_read(self, name: str, literal: ast.AST, node: ast.AST) -> EnvRead:
         self._env_nodes.add(id(literal))
@@ -555,6 +733,8 @@ class Analyzer(ast.NodeVisitor):
                     return EnvVal(self._env_read(env, node.args[0], node))
             if name == "builtins.dict":
                 return self.dict_of(node) or UNKNOWN
+            if self._is_project_class(name):
+                return InstanceVal(name)
         if isinstance(func, ClientVal) and func.path and func.path[-1] == "with_options":
             return replace(func, path=func.path[:-1])
         if isinstance(func_node, ast.Attribute):
@@ -578,6 +758,8 @@ class Analyzer(ast.NodeVisitor):
             d = DictVal(node=node)
             for key, value in zip(node.keys, node.values):
                 if key is None:
+                    if isinstance(value, ast.Name):
+                        d.spreads.add(value.id)
                     spread = self.dict_of(value)
                     if spread is None:
                         d.complete = False
@@ -633,6 +815,7 @@ class Analyzer(ast.NodeVisitor):
             instrumented=instrumented, metadata=Metadata(),
         )
         self._collect_sources(call, client if isinstance(client, ClientVal) else None)
+        self._wrapper_of(call)
         return call
 
     def classify(self, node: ast.Call, func: Value) -> tuple[Sdk, str, str, ClientVal | None] | None:

@@ -102,7 +102,7 @@ client.chat.completions.create(model="gpt-4o", messages=[], metadata=build_metad
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.module.calls:
-            if call.unresolved or call.fields & set(ctx.required):
+            if call.in_wrapper or call.unresolved or call.fields & set(ctx.required):
                 continue
             ctx.report(self, call.node,
                        f"{_label(call)} has no attribution: add {', '.join(ctx.required)} "
@@ -153,7 +153,7 @@ with attribution(ticket_id=t):
     def check(self, ctx: FileContext) -> None:
         required = set(ctx.required)
         for call in ctx.module.calls:
-            if call.unresolved or not call.fields & required:
+            if call.in_wrapper or call.unresolved or not call.fields & required:
                 continue
             missing = _missing(call, ctx)
             if missing:
@@ -464,8 +464,10 @@ class UnverifiableMetadata(Rule):
     name = "unverifiable-metadata"
     summary = "Attribution that cannot be verified statically (off unless --strict)"
     what = ("Under `--strict` (or when selected), reports LLM calls whose attribution cannot be "
-            "read statically (a metadata dict built by a function, a parameter, a `**kwargs` "
-            "spread) and which do not visibly carry every required field.")
+            "read statically (a metadata dict built by a function, a `**mapping` from elsewhere) "
+            "and which do not visibly carry every required field. A function that forwards its "
+            "own `**kwargs` or parameters to the call is a wrapper: its call sites are checked "
+            "instead, and they get this finding when what they pass cannot be read.")
     why = ("Unverifiable calls are silent by default so adoption is not noisy; a team that wants "
            "every call provably attributed turns this on and makes the metadata explicit.")
     example = """
@@ -480,8 +482,8 @@ class UnverifiableMetadata(Rule):
     default_enabled = False
     invalid = (
         """
-def ask(client, **kwargs):
-    return client.chat.completions.create(**kwargs)
+def ask(client):
+    return client.chat.completions.create(**settings.llm_kwargs())
 """,
     )
     valid = (
@@ -493,7 +495,7 @@ def ask(client, **kwargs):
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.module.calls:
-            if not call.unresolved:
+            if not call.unresolved or call.in_wrapper:
                 continue
             missing = _missing(call, ctx)
             if missing:

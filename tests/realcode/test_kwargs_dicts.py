@@ -7,7 +7,7 @@ HEAD = "from openai import OpenAI\nimport litellm\nclient = OpenAI(api_key=KEY)\
 
 def test_literal_dict_with_metadata(lint):
     src = HEAD + """
-def go(t, c):
+def go():
     params = {"model": "gpt-4o", "messages": [], "metadata": {"ticket_id": t, "customer_id": c, "agent_id": "a"}}
     return client.chat.completions.create(**params)
 """
@@ -25,7 +25,7 @@ def go():
 
 def test_dict_call_and_subscript_assignment(lint):
     src = HEAD + """
-def go(t):
+def go():
     params = dict(model="gpt-4o", messages=[])
     params["metadata"] = {"ticket_id": t}
     return litellm.completion(**params)
@@ -35,7 +35,7 @@ def go(t):
 
 def test_update_with_keywords_and_dict(lint):
     src = HEAD + """
-def go(t, c):
+def go():
     params = {"model": "gpt-4o"}
     params.update(messages=[])
     params.update({"metadata": {"ticket_id": t, "customer_id": c, "agent_id": "a"}})
@@ -46,7 +46,7 @@ def go(t, c):
 
 def test_conditional_additions_count(lint):
     src = HEAD + """
-def go(t, c, stream):
+def go(stream):
     kwargs = {"model": "gpt-4o", "messages": []}
     if stream:
         kwargs["stream"] = True
@@ -59,7 +59,7 @@ def go(t, c, stream):
 
 def test_or_assign_and_metadata_name(lint):
     src = HEAD + """
-def go(t, c):
+def go():
     meta = {"ticket_id": t}
     meta |= {"customer_id": c, "agent_id": "a"}
     params = {"model": "m", "metadata": meta}
