@@ -12,7 +12,7 @@ B62 = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz"
 
 @pytest.mark.parametrize("value", [
     "sk-1234", "My API Key", "<OpenAI API Key>", "<your-key>", "anything", "ollama", "not-needed",
-    "EMPTY", "sk-...", "", "sk-xxxxxxxxxxxxxxxxxxxxxxxx",
+    "EMPTY", "sk-...", "", "sk-xxxxxxxxxxxxxxxxxxxxxxxx", "synthetic-local-reader",
 ])
 def test_placeholders(value):
     assert is_key_placeholder(value)
