@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
 
 from .catalogue import Catalogue, ClientSpec, Sdk
 from .model import (
@@ -117,7 +117,7 @@ class SelfVal(Value):
 
 
 class Scope:
-    __slots__ = ("bindings", "parent", "cls")
+    __slots__ = ("bindings", "cls", "parent")
 
     def __init__(self, parent: Scope | None, cls: ClassInfo | None = None) -> None:
         self.bindings: dict[str, Value] = {}

@@ -12,8 +12,8 @@ import hashlib
 import json
 import os
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path, PurePath
-from typing import Iterable
 
 from .config import ConfigError
 from .types import Finding

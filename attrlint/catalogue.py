@@ -66,7 +66,7 @@ class Sdk:
         return self
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _without_metadata(sdk: Sdk) -> Sdk:
     return replace(sdk, metadata=None)
 

@@ -140,4 +140,4 @@ def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str
     return result
 
 
-__all__ = ["lint_notebook", "code_cells", "python_source", "KeyRef"]
+__all__ = ["KeyRef", "code_cells", "lint_notebook", "python_source"]

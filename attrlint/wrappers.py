@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .engine import Linter, noqa_map, scope_index
 from .rules.base import FileContext
@@ -340,14 +341,14 @@ def _check_site(linter: Linter, site: Site, wrapper: Wrapper, rules: dict) -> li
         how = _how(wrapper, missing)
         if data["star"] or data["context_unresolved"]:
             if linter.strict:
-                out.append(("ATR008", f"call to {_describe(wrapper)}: cannot verify {', '.join(missing)} "
-                                      "(arguments are passed through * or ** and cannot be read statically)"))
+                out.append(("ATR008", (f"call to {_describe(wrapper)}: cannot verify {', '.join(missing)} "
+                                      "(arguments are passed through * or ** and cannot be read statically)")))
         elif len(missing) == len(responsible) and not placeholders:
             out.append(("ATR001", f"call to {_describe(wrapper)} has no attribution: {how}"))
         else:
             have = ", ".join(f for f in required if f not in missing)
-            out.append(("ATR002", f"call to {_describe(wrapper)} supplies {have} but not "
-                                  f"{', '.join(missing)}: {how}"))
+            out.append(("ATR002", (f"call to {_describe(wrapper)} supplies {have} but not "
+                                  f"{', '.join(missing)}: {how}")))
     findings = []
     ignored = linter.config.ignored_codes_for(site.path) if linter.config.per_file_ignores else ()
     for code, message in out:

@@ -63,8 +63,8 @@ def test_not_a_notebook_shape(tmp_path):
 
 
 def test_syntax_error_in_one_cell_keeps_the_others(tmp_path):
-    text = _nb(("code", "from openai import OpenAI\nclient = OpenAI(api_key=KEY)\n"
-                        "client.chat.completions.create(model='m', messages=[])\n"),
+    text = _nb(("code", ("from openai import OpenAI\nclient = OpenAI(api_key=KEY)\n"
+                        "client.chat.completions.create(model='m', messages=[])\n")),
                ("code", "def broken(:\n    pass\n"))
     result = _check(tmp_path, text)
     assert "demo.ipynb:cell 1:3:1: ATR001" in result.output
@@ -72,6 +72,6 @@ def test_syntax_error_in_one_cell_keeps_the_others(tmp_path):
 
 
 def test_noqa_in_a_cell(tmp_path):
-    text = _nb(("code", "from openai import OpenAI\nclient = OpenAI(api_key=KEY)\n"
-                        "client.chat.completions.create(model='m', messages=[])  # noqa: ATR001\n"))
+    text = _nb(("code", ("from openai import OpenAI\nclient = OpenAI(api_key=KEY)\n"
+                        "client.chat.completions.create(model='m', messages=[])  # noqa: ATR001\n")))
     assert "ATR001" not in _check(tmp_path, text).output

@@ -239,3 +239,30 @@ def test_messages_name_the_wrapper_and_parameter(project, tmp_path):
     project({"svc/llm.py": LLM_STEP, "svc/jobs.py": "from svc.llm import llm_api_handler\nllm_api_handler('x', customer=c)\n"})
     findings = [f for f in run(["."], options=Options(), jobs=1, warn=lambda m: None).findings if f.code == "ATR002"]
     assert "svc.llm:llm_api_handler" in findings[0].message and "`step=` (ticket_id)" in findings[0].message
+
+
+def test_facts_are_json_serialisable(tmp_path):
+    import json
+    import textwrap
+
+    from attrlint.config import parse_config
+    from attrlint.engine import Linter, Options
+
+    source = LLM_KWARGS + "\nget_completion('x', metadata={'ticket_id': 'TODO'})\nother.call(x)\n"
+    result = Linter(parse_config({}), Options()).lint_text(textwrap.dedent(source), "llm.py")
+    assert result.facts["wrapper_defs"][0]["qual"] == "get_completion"
+    assert json.loads(json.dumps(result.facts)) == result.facts
+
+
+def test_wrapper_call_in_notebook(project):
+    import json
+
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": ["from llm import get_completion\n"]},
+                    {"cell_type": "code", "metadata": {}, "source": ["x = 1\n", "get_completion('hi')\n"]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    from attrlint.engine import Options
+    from attrlint.runner import run
+
+    project({"llm.py": LLM_KWARGS, "nb.ipynb": json.dumps(nb)})
+    findings = [f for f in run(["."], options=Options(), jobs=1, warn=lambda m: None).findings if f.code == "ATR001"]
+    assert [(f.path.removeprefix("./"), f.cell, f.line) for f in findings] == [("nb.ipynb", 2, 2)]
