@@ -207,6 +207,9 @@ class Analyzer(ast.NodeVisitor):
         for base in (*node.bases, *node.keywords):
             self.visit(base)
         info = ClassInfo(node.name)
+        bases = [self._project_name(b.name) for b in map(self.ev, node.bases) if isinstance(b, QName)]
+        if any(bases):
+            self.module.classes[".".join((*self.quals, node.name))] = [b for b in bases if b]
         outer = self.scope
         self.scope = Scope(outer, info)
         self._prescan_class(node, info)

@@ -178,7 +178,7 @@ class Linter:
         result.llm_calls = len(module.calls)
         result.findings = with_scopes(self._suppress(ctx.findings, lines, real_path or path), tree)
         result.key_refs = self._key_refs(ctx)
-        if module.wrappers or module.call_sites:
+        if module.wrappers or module.call_sites or module.classes:
             from .wrappers import module_facts
 
             result.facts.update(module_facts(ctx, tree))

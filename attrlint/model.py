@@ -128,3 +128,4 @@ class Module:
     context_sources: list[FieldSource] = field(default_factory=list)  # every attribution(...) keyword
     wrappers: list[WrapperDef] = field(default_factory=list)
     call_sites: list[CallSite] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # class qualname -> project base classes

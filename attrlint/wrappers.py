@@ -26,6 +26,7 @@ from .types import FileResult, Finding
 
 FACT_WRAPPERS = "wrapper_defs"
 FACT_CALLS = "wrapper_calls"
+FACT_CLASSES = "class_bases"
 
 
 # -- per file -----------------------------------------------------------------------------------
@@ -33,9 +34,11 @@ FACT_CALLS = "wrapper_calls"
 
 def module_facts(ctx: FileContext, tree: ast.Module) -> dict[str, Any]:
     module = ctx.module
-    if not module.wrappers and not module.call_sites:
+    if not module.wrappers and not module.call_sites and not module.classes:
         return {}
     facts: dict[str, Any] = {}
+    if module.classes:
+        facts[FACT_CLASSES] = module.classes
     if module.wrappers:
         facts[FACT_WRAPPERS] = [{
             "qual": w.qual, "params": w.params, "kwonly": w.kwonly, "kwarg": w.kwarg,
@@ -275,8 +278,10 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
     changed = True
     rounds = 0
     while changed and rounds < 50:
-        changed = False
         rounds += 1
+        known = len(wrappers)
+        _inherit(results, wrappers, names)
+        changed = len(wrappers) != known
         for site in sites:
             wrapper = _target(site, wrappers)
             if wrapper is None or not site.caller or site.internal:
@@ -316,6 +321,36 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
             continue
         findings.extend(_check_site(linter, site, wrapper, rules))
     return findings
+
+
+def _inherit(results: list[FileResult], wrappers: dict[str, Wrapper], names: Any) -> None:
+    """Class hierarchies: a subclass inherits its bases' wrapper methods, and a call through a
+    base class (`provider: BaseProvider`) reaches the subclasses' wrapper methods."""
+    bases: dict[str, list[str]] = {}
+    for result in results:
+        for qual, raw in result.facts.get(FACT_CLASSES, {}).items():
+            resolved = [t for b in raw for t in resolve_callee(b, result.path, names(result.path))]
+            for module in names(result.path):
+                bases[f"{module}.{qual}"] = resolved
+
+    def ancestors(cls: str) -> list[str]:
+        seen: list[str] = []
+        todo = list(bases.get(cls, ()))
+        while todo:
+            base = todo.pop()
+            if base not in seen:
+                seen.append(base)
+                todo.extend(bases.get(base, ()))
+        return seen
+
+    for cls in list(bases):
+        for base in ancestors(cls):
+            for name, wrapper in list(wrappers.items()):
+                owner, _, method = name.rpartition(".")
+                if owner == base:  # inherited
+                    wrappers.setdefault(f"{cls}.{method}", wrapper)
+                elif owner == cls:  # dispatched from a base-typed receiver
+                    wrappers.setdefault(f"{base}.{method}", wrapper)
 
 
 def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:

@@ -266,3 +266,39 @@ def test_wrapper_call_in_notebook(project):
     project({"llm.py": LLM_KWARGS, "nb.ipynb": json.dumps(nb)})
     findings = [f for f in run(["."], options=Options(), jobs=1, warn=lambda m: None).findings if f.code == "ATR001"]
     assert [(f.path.removeprefix("./"), f.cell, f.line) for f in findings] == [("nb.ipynb", 2, 2)]
+
+
+def test_provider_class_hierarchy(project):
+    files = {
+        "providers/__init__.py": "",
+        "providers/base.py": """
+            class BaseProvider:
+                def complete(self, prompt, **kwargs):
+                    raise NotImplementedError
+
+                def summarise(self, text, **kwargs):
+                    return self.complete("Summarise: " + text, **kwargs)
+            """,
+        "providers/openai_provider.py": """
+            from openai import OpenAI
+            from providers.base import BaseProvider
+
+            class OpenAIProvider(BaseProvider):
+                def __init__(self):
+                    self.client = OpenAI(api_key=KEY)
+
+                def complete(self, prompt, **kwargs):
+                    return self.client.chat.completions.create(model="m", messages=[], **kwargs)
+            """,
+        "app.py": """
+            from providers.base import BaseProvider
+            from providers.openai_provider import OpenAIProvider
+
+            def handle(provider: BaseProvider, t, c):
+                return provider.complete("x")
+
+            OpenAIProvider().complete("y", metadata={"ticket_id": T, "customer_id": C, "agent_id": "a"})
+            OpenAIProvider().summarise("y")
+            """,
+    }
+    assert atr(project(files)) == [("ATR001", "app.py", 6), ("ATR001", "app.py", 9)]
