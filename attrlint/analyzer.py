@@ -579,7 +579,7 @@ class Analyzer(ast.NodeVisitor):
             kwargs=kwargs, star=star, context=self._context_fields(),
             context_unresolved=bool(self.context_unresolved),
             func=fn.qual if fn else None, func_kwarg=fn.kwarg if fn else None,
-            func_params=list(fn.params) if fn else [], forwards=forwards,
+            func_params=list(fn.params) if fn else [], forwards=forwards, scope=".".join(self.quals),
         ))
 
     def _wrapper_of(self, call: LLMCall) -> None:

@@ -93,16 +93,23 @@ def scope_index(tree: ast.Module) -> list[tuple[int, int, str]]:
     """(first line, last line, qualified name) of every function and class, outermost first."""
     spans: list[tuple[int, int, str]] = []
 
-    def walk(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                spans.append((child.lineno, child.end_lineno or child.lineno, name))
-                walk(child, name + ".")
-            else:
-                walk(child, prefix)
+    def walk(body: list[ast.stmt], prefix: str) -> None:  # definitions are statements: skip expressions
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{stmt.name}"
+                spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, name))
+                walk(stmt.body, name + ".")
+                continue
+            for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    for item in inner:
+                        if isinstance(item, (ast.ExceptHandler, ast.match_case)):
+                            walk(item.body, prefix)
+                        elif isinstance(item, ast.stmt):
+                            walk([item], prefix)
 
-    walk(tree, "")
+    walk(tree.body, "")
     return spans
 
 

@@ -115,6 +115,7 @@ class CallSite:
     func_kwarg: str | None  # its **kwargs parameter
     func_params: list[str]  # its positional parameters
     forwards: bool  # passes the enclosing function's **kwargs on
+    scope: str = ""  # qualified name of the enclosing function or class
 
 
 @dataclass

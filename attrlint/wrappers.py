@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import Linter, noqa_map, scope_index
+from .engine import Linter, noqa_map
 from .rules.base import FileContext
 from .types import FileResult, Finding
 
@@ -46,23 +46,18 @@ def module_facts(ctx: FileContext, tree: ast.Module) -> dict[str, Any]:
             "forwards_kwargs": w.forwards_kwargs, "meta_key": w.meta_key, "label": w.label,
         } for w in module.wrappers]
     if module.call_sites:
-        spans = scope_index(tree)
         noqa = noqa_map(ctx.lines)
         sites = []
         for site in module.call_sites:
             line, col, end_line, end_col = ctx.position(site.node)
             codes = noqa.get(line, ())
-            scope = ""
-            for first, last, name in spans:
-                if first <= line <= last:
-                    scope = name
             sites.append({
                 "callee": site.callee, "args": site.args, "kwargs": site.kwargs, "star": site.star,
                 "context": site.context, "context_unresolved": site.context_unresolved,
                 "func": site.func, "func_params": site.func_params, "func_kwarg": site.func_kwarg,
                 "forwards": site.forwards,
                 "line": line, "col": col, "end_line": end_line, "end_col": end_col,
-                "cell": ctx.cell, "snippet": ctx.snippet(site.node), "scope": scope,
+                "cell": ctx.cell, "snippet": ctx.snippet(site.node), "scope": site.scope,
                 "noqa": None if codes is None else sorted(codes) if codes else [],
                 "has_noqa": line in noqa,
             })
@@ -267,6 +262,7 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
     if not wrappers:
         return []
     _missing_facts(linter, results, {n.rsplit(".", 1)[-1] for n in wrappers})
+    bases = _class_bases(results, names)
 
     sites: list[Site] = []
     for result in results:
@@ -280,7 +276,7 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
     while changed and rounds < 50:
         rounds += 1
         known = len(wrappers)
-        _inherit(results, wrappers, names)
+        _inherit(bases, wrappers)
         changed = len(wrappers) != known
         for site in sites:
             wrapper = _target(site, wrappers)
@@ -323,34 +319,39 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
     return findings
 
 
-def _inherit(results: list[FileResult], wrappers: dict[str, Wrapper], names: Any) -> None:
-    """Class hierarchies: a subclass inherits its bases' wrapper methods, and a call through a
-    base class (`provider: BaseProvider`) reaches the subclasses' wrapper methods."""
+def _class_bases(results: list[FileResult], names: Any) -> dict[str, list[str]]:
     bases: dict[str, list[str]] = {}
     for result in results:
         for qual, raw in result.facts.get(FACT_CLASSES, {}).items():
             resolved = [t for b in raw for t in resolve_callee(b, result.path, names(result.path))]
             for module in names(result.path):
                 bases[f"{module}.{qual}"] = resolved
+    return bases
 
-    def ancestors(cls: str) -> list[str]:
-        seen: list[str] = []
-        todo = list(bases.get(cls, ()))
+
+def _inherit(bases: dict[str, list[str]], wrappers: dict[str, Wrapper]) -> None:
+    """Class hierarchies: a subclass inherits its bases' wrapper methods, and a call through a
+    base class (`provider: BaseProvider`) reaches the subclasses' wrapper methods."""
+    if not bases:
+        return
+    by_owner: dict[str, dict[str, Wrapper]] = {}
+    for name, wrapper in wrappers.items():
+        owner, _, method = name.rpartition(".")
+        by_owner.setdefault(owner, {})[method] = wrapper
+    for cls in bases:
+        seen: set[str] = set()
+        todo = list(bases[cls])
+        own = by_owner.get(cls, {})
         while todo:
             base = todo.pop()
-            if base not in seen:
-                seen.append(base)
-                todo.extend(bases.get(base, ()))
-        return seen
-
-    for cls in list(bases):
-        for base in ancestors(cls):
-            for name, wrapper in list(wrappers.items()):
-                owner, _, method = name.rpartition(".")
-                if owner == base:  # inherited
-                    wrappers.setdefault(f"{cls}.{method}", wrapper)
-                elif owner == cls:  # dispatched from a base-typed receiver
-                    wrappers.setdefault(f"{base}.{method}", wrapper)
+            if base in seen:
+                continue
+            seen.add(base)
+            todo.extend(bases.get(base, ()))
+            for method, wrapper in by_owner.get(base, {}).items():  # inherited
+                wrappers.setdefault(f"{cls}.{method}", wrapper)
+            for method, wrapper in own.items():  # dispatched from a base-typed receiver
+                wrappers.setdefault(f"{base}.{method}", wrapper)
 
 
 def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:

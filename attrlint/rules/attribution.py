@@ -32,10 +32,15 @@ class MissingAttribution(Rule):
     code = "ATR001"
     name = "missing-attribution"
     summary = "An LLM call with none of the required attribution fields"
-    what = ("Finds LLM client calls (OpenAI, Anthropic, litellm, Gemini, Bedrock, LangChain, "
-            "Mistral, Cohere) that supply none of the required attribution fields "
-            "(by default ticket_id, customer_id, agent_id) through the provider's metadata "
-            "parameter, an enclosing `with attribution(...)` block, or `instrument(client, agent_id=...)`.")
+    what = ("Finds LLM client calls (OpenAI including the v0 API, Anthropic, litellm, Gemini, "
+            "Vertex AI, Bedrock, LangChain, Mistral, Cohere) and agent framework runs "
+            "(openai-agents, pydantic-ai, crewai, agno, llama-index, dspy, instructor) that supply "
+            "none of the required attribution fields (by default ticket_id, customer_id, agent_id) "
+            "through the provider's metadata parameter, an enclosing `with attribution(...)` block, "
+            "or `instrument(client, agent_id=...)`. Arguments spread from a dict built in the same "
+            "function (`**params`) count as written out. Calls to project wrappers (functions whose "
+            "LLM call takes attribution from their parameters, or those declared in "
+            "`[tool.attrlint.wrappers]`) are checked at each call site, in any file of the project.")
     why = ("A call without attribution lands on the invoice as an anonymous total: nobody can say "
            "which agent, ticket or customer it was for, so its cost cannot be charged back or capped.")
     example = """
