@@ -26,7 +26,7 @@ def _git(args: list[str], cwd: str) -> str:
         raise RuntimeError("--new-since needs git, and git is not on PATH") from None
     if proc.returncode != 0:
         message = (proc.stderr.strip().splitlines() or ["git failed"])[-1]
-        raise RuntimeError(f"git {' '.join(args[:2])}: {message}")
+        raise RuntimeError(f"git {' '.join(a for a in args if not a.startswith(('-', 'core.')))[:40]}: {message}")
     return proc.stdout
 
 
@@ -41,7 +41,7 @@ def changed_lines(ref: str, cwd: str | None = None) -> Changed:
     except RuntimeError:
         raise RuntimeError(f"--new-since: {ref!r} is not a commit, branch or tag in this repository "
                            "(for a PR check, fetch the base first: `git fetch origin main`)") from None
-    diff = _git(["diff", "-U0", "--no-color", "--no-ext-diff", "-M", ref, "--"], top)
+    diff = _git(["-c", "core.quotePath=off", "diff", "-U0", "--no-color", "--no-ext-diff", "-M", ref, "--"], top)
     changed: Changed = {}
     current: set[int] | None = None
     for line in diff.splitlines():

@@ -36,7 +36,7 @@ def baseline(paths, baseline_file, update, add_new, config_path, strict) -> None
     try:
         result = run(list(paths) or ["."], options=Options(strict=strict),
                      config_path=Path(config_path) if config_path else None)
-        findings = [f for f in result.findings if f.code != "ATR000"]
+        findings = result.findings
         if update:
             existing = bl.load(target) if target.exists() else bl.build([], target)
             counts, removed, added = bl.update(existing, findings, target, add_new=add_new)
