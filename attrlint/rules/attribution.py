@@ -476,13 +476,14 @@ class UnverifiableMetadata(Rule):
     why = ("Unverifiable calls are silent by default so adoption is not noisy; a team that wants "
            "every call provably attributed turns this on and makes the metadata explicit.")
     example = """
-        def ask(client, **kwargs):
-            return client.chat.completions.create(**kwargs)
+        def ask(client, ticket):
+            return client.chat.completions.create(**settings.llm_kwargs())
     """
     instead = """
-        def ask(client, ticket, **kwargs):
+        def ask(client, ticket):
             return client.chat.completions.create(
-                **kwargs, metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
+                **settings.llm_kwargs(),
+                metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
     """
     default_enabled = False
     invalid = (
