@@ -10,10 +10,10 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
-from .analyzer import Analyzer
+from .analyzer import Analyzer, shadowing_roots
 from .catalogue import Catalogue, is_key_shaped, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
@@ -89,6 +89,45 @@ def noqa_map(lines: list[str]) -> dict[int, frozenset[str] | None]:
     return result
 
 
+def scope_index(tree: ast.Module) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function and class, outermost first."""
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:  # definitions are statements: skip expressions
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{stmt.name}"
+                spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, name))
+                walk(stmt.body, name + ".")
+                continue
+            for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    for item in inner:
+                        if isinstance(item, (ast.ExceptHandler, ast.match_case)):
+                            walk(item.body, prefix)
+                        elif isinstance(item, ast.stmt):
+                            walk([item], prefix)
+
+    walk(tree.body, "")
+    return spans
+
+
+def with_scopes(findings: list[Finding], tree: ast.Module) -> list[Finding]:
+    """Name each finding's enclosing function (the baseline keys on it, never on line numbers)."""
+    if not findings:
+        return findings
+    spans = scope_index(tree)
+    out = []
+    for finding in findings:
+        scope = ""
+        for first, last, name in spans:
+            if first <= finding.line <= last:
+                scope = name  # later spans are nested deeper
+        out.append(replace(finding, scope=scope) if scope else finding)
+    return out
+
+
 class Linter:
     """The per-file core shared by the CLI, the flake8 plugin and library callers."""
 
@@ -100,6 +139,7 @@ class Linter:
         self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
         self.prefilter = _prefilter_pattern(self.catalogue)
         self.strict = self.options.strict or config.strict
+        self.local_roots = shadowing_roots(config.root, self.catalogue)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -137,7 +177,7 @@ class Linter:
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
         try:
-            module = Analyzer(self.catalogue, self.config.schema).run(tree)
+            module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
             return self._unparsable(path, 1, 1, "too deeply nested to analyse")
         required = self.config.required_for(real_path or path)
@@ -146,8 +186,13 @@ class Linter:
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = self._suppress(ctx.findings, lines, real_path or path, keep_noqa=keep_noqa)
+        result.findings = with_scopes(
+            self._suppress(ctx.findings, lines, real_path or path, keep_noqa=keep_noqa), tree)
         result.key_refs = self._key_refs(ctx)
+        if module.wrappers or module.call_sites or module.classes:
+            from .wrappers import module_facts
+
+            result.facts.update(module_facts(ctx, tree))
         return result
 
     # -- helpers --------------------------------------------------------------------------
