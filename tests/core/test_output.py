@@ -29,8 +29,8 @@ def tag(t):
     litellm.completion(model="m", messages=[], metadata={"ticketId": t, "customer_id": c, "agent_id": "a"})
 
 
-def more(**kw):
-    litellm.completion(model="m", messages=[], **kw)
+def more(q):
+    litellm.completion(model="m", messages=[], metadata=meta_for(q))
 '''
 
 

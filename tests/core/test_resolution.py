@@ -139,7 +139,7 @@ def test_unknown_receivers():
             client.chat.completions.create(model="m", messages=[])  # error: ATR001
             llm.responses.create(model="m", input="x")  # error: ATR001
             get_client().chat.completions.create(model="m", messages=[], metadata={"ticket_id": t})  # error: ATR002
-            llm.chat.completions.create(**kwargs)  # error: ATR008
+            llm.chat.completions.create(model="m", messages=[], metadata=meta())  # error: ATR008
             client.messages.create(model="m", max_tokens=5, messages=[])
             twilio_client.messages.create(body="hi", to="+1555")
             Model.objects.create(name="x")
@@ -149,8 +149,8 @@ def test_unknown_receivers():
 
 def test_unverifiable_call_is_silent_without_strict():
     source = '''
-        def run(client, **kwargs):
-            client.chat.completions.create(model="m", messages=[], **kwargs)
+        def run(client):
+            client.chat.completions.create(model="m", messages=[], **options())
     '''
     assert lint(source, strict=False) == []
     assert [f.code for f in lint(source, strict=True)] == ["ATR008"]

