@@ -25,6 +25,7 @@ import platform
 import re
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -127,6 +128,7 @@ def run_once(
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
+                start_new_session=True,  # its own process group, killed whole if we are stopped
             )
         except OSError as exc:
             return Run(0.0, 127, 0.0, 0, stderr=f"{cmd[0]}: {exc.strerror or exc}")
@@ -143,16 +145,20 @@ def run_once(
         if thread:
             thread.start()
         deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                status = -1
-                break
-            time.sleep(0.002)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    pid, status, usage = os.wait4(proc.pid, 0)
+                    status = -1
+                    break
+                time.sleep(0.002)
+        except BaseException:  # Ctrl-C, SIGTERM: take the tool's whole process group along
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         wall = time.perf_counter() - start
         proc.returncode = 0  # reaped by wait4; keep Popen from trying again
         if thread:
@@ -684,6 +690,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through run_once's cleanup
     slow = args.slow_repeat or args.repeat
     corpus = find_corpus(args)
     llm, stdlib = corpus / "llm", corpus / "stdlib"
