@@ -107,21 +107,22 @@ def _override_rates(entry: PriceOverride) -> Rates:
     )
 
 
-@dataclass(frozen=True)
 class _Tiered:
     """A model whose rates depend on prompt size: price through genai-prices, memoised."""
 
-    source: str
-    model_price: Any
+    def __init__(self, source: str, model_price: Any) -> None:
+        self.source = source
+        self.model_price = model_price
+        self._memo: dict[Usage, Decimal] = {}
 
     def cost(self, usage: Usage) -> Decimal:
-        return _tiered_cost(self.model_price, usage)
-
-
-@functools.lru_cache(maxsize=4096)
-def _tiered_cost(model_price: Any, usage: Usage) -> Decimal:
-    return _calc(model_price, usage.input_tokens, usage.cached_input_tokens,
-                 usage.cache_write_tokens, usage.output_tokens)
+        cost = self._memo.get(usage)
+        if cost is None:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            cost = self._memo[usage] = _calc(self.model_price, usage.input_tokens, usage.cached_input_tokens,
+                                              usage.cache_write_tokens, usage.output_tokens)
+        return cost
 
 
 def _calc(model_price: Any, inp: int, cache_read: int, cache_write: int, out: int) -> Decimal:
