@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from .postgres import redact
 from .records import CostRecord, new_id, now_us, to_nanos, us_to_datetime
 from .store import LedgerError, Row, Store, normalise_by
 
@@ -103,8 +104,6 @@ class Ledger:
         _live.add(self)
 
     def __repr__(self) -> str:
-        from .postgres import redact
-
         return f"Ledger({redact(self.url)!r})"
 
     def __enter__(self) -> Ledger:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import logging
 import os
 import time
@@ -144,8 +145,6 @@ def patch_client(client: Any, settings: Settings) -> Any:
 
 
 def _is_async(client: Any) -> bool:
-    import inspect
-
     return inspect.iscoroutinefunction(type(client).post)
 
 
@@ -241,7 +240,9 @@ class _Call:
     async def async_finished(self, result: Any, options: Mapping[str, Any]) -> Any:
         try:
             if _is_api_response(result) and _raw_mode(options) != "stream":
-                parsed = await result.parse()
+                parsed = result.parse()
+                if inspect.isawaitable(parsed):  # anthropic's; openai's raw responses parse synchronously
+                    parsed = await parsed
                 if _is_stream(parsed):
                     _observe_async_stream(parsed, self)
                 else:
@@ -499,7 +500,9 @@ def _hook_async_parse(response: Any, call: _Call) -> None:
     parse = response.parse
 
     async def parsing(*args: Any, **kwargs: Any) -> Any:
-        parsed = await parse(*args, **kwargs)
+        parsed = parse(*args, **kwargs)
+        if inspect.isawaitable(parsed):
+            parsed = await parsed
         if not call.done and not args and not kwargs:
             if _is_stream(parsed):
                 _observe_async_stream(parsed, call)
