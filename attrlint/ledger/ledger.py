@@ -122,14 +122,15 @@ class Ledger:
                price_source: str | None = None, key_fingerprint: str | None = None,
                request_id: str | None = None, status: str = "ok", attributed: bool = True,
                latency_ms: float | None = None, key_env: str | None = None,
-               agent_source: str | None = None, timestamp: dt.datetime | None = None,
+               agent_source: str | None = None, timestamp: dt.datetime | int | None = None,
                service_tier: str | None = None) -> str:
         """Queue one call's record; returns its id. Pricing happens in the writer (unless `cost`
-        is given): `status` "ok" becomes "unattributed" when `attributed` is false, and
-        "unpriced" when no price is known. Never blocks on I/O."""
+        is given) at `timestamp` (a datetime, or microseconds since the epoch; default now):
+        `status` "ok" becomes "unattributed" when `attributed` is false, and "unpriced" when no
+        price is known. Never blocks on I/O."""
         if self._closed:
             raise LedgerError(f"{self!r} is closed")
-        ts_us = now_us() if timestamp is None else _to_us(timestamp)
+        ts_us = now_us() if timestamp is None else timestamp if isinstance(timestamp, int) else _to_us(timestamp)
         rid = new_id(ts_us)
         self._queue.append((
             rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,

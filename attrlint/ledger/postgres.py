@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .records import DIMENSIONS, CostRecord
 from .store import (
-    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, LedgerError, Row, Store, row_to_record,
+    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, UNPRICED_INDEX, LedgerError, Row, Store, row_to_record,
     totals_from_rows, where_clause,
 )
 
@@ -101,6 +101,7 @@ class PostgresStore(Store):
             conn.execute(f"CREATE TABLE IF NOT EXISTS cost_records ({columns})")
             for name, cols in INDEXES.items():
                 conn.execute(f"CREATE INDEX IF NOT EXISTS cost_records_{name} ON cost_records ({', '.join(cols)})")
+            conn.execute(UNPRICED_INDEX)
             conn.execute("INSERT INTO attrlint_meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
                          (str(SCHEMA_VERSION),))
         self._created = True
@@ -149,7 +150,7 @@ class PostgresStore(Store):
         conn = self._reader()
         try:
             yield from conn.execute(
-                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status != 'error'"
+                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status <> 'error'"
             ).fetchall()
         finally:
             conn.close()
@@ -157,7 +158,7 @@ class PostgresStore(Store):
     def set_prices(self, updates: list[tuple[int, str, str, str]]) -> None:
         conn = self._writer()
         with conn.transaction(), conn.cursor() as cur:
-            cur.executemany("UPDATE cost_records SET cost_nanos = %s, price_source = %s, status = %s WHERE id = %s",
+            cur.executemany("UPDATE cost_records SET cost_nanos = %s, price_source = %s, status = %s WHERE id = %s AND cost_nanos IS NULL",
                             updates)
 
     def close(self) -> None:

@@ -152,7 +152,7 @@ class _Call:
     """One covered call: its attribution (decided before sending) and its record (after)."""
 
     __slots__ = ("settings", "operation", "body", "fields", "metadata", "attributed", "agent_source",
-                 "started", "filter_usage_chunk", "done")
+                 "started", "started_us", "filter_usage_chunk", "done")
 
     def __init__(self, settings: Settings, operation: str, body: dict[str, Any],
                  canonical: Callable[[str], str | None]) -> None:
@@ -189,6 +189,7 @@ class _Call:
         self.fields = fields
         self.attributed = not missing
         self.body = self._request_body(body, call_meta)
+        self.started_us = time.time_ns() // 1000  # the record's timestamp, and the price's date
         self.started = time.perf_counter()
 
     def _request_body(self, body: dict[str, Any], call_meta: Any) -> dict[str, Any]:
@@ -284,7 +285,7 @@ class _Call:
                 key_fingerprint=settings.key_fingerprint, key_env=settings.key_env,
                 agent_source=self.agent_source, request_id=request_id, status=status,
                 attributed=self.attributed, latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
-                service_tier=service_tier,
+                service_tier=service_tier, timestamp=self.started_us,
             )
         except Exception:
             log.warning("attrlint: could not queue a cost record", exc_info=True)
