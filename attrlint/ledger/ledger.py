@@ -16,12 +16,13 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .postgres import redact
-from .records import CostRecord, new_id, now_us, to_nanos, us_to_datetime
+from .records import CostRecord, new_id, now_us, to_nanos
 from .store import LedgerError, Row, Store, normalise_by
 
 log = logging.getLogger("attrlint.ledger")
@@ -252,7 +253,7 @@ class Ledger:
                 from ..config import config_from_env_or_cwd
 
                 overrides = config_from_env_or_cwd().pricing
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("attrlint: price overrides not loaded: %s", exc)
             self._pricer = Pricer(overrides)
         return self._pricer
@@ -272,7 +273,7 @@ class Ledger:
             try:
                 self._get_store().write(batch)
                 break
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 if delay is None:
                     log.warning("attrlint: %r unavailable (%s); %d rows kept in %s until it is back",
                                 self, _short(exc), len(batch), self._spill_dir)
@@ -317,7 +318,7 @@ class Ledger:
                 store = self._get_store()
                 for i in range(0, len(rows), self._batch_size):
                     store.write(rows[i:i + self._batch_size])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("attrlint: replaying %s failed (%s); kept for later", path, _short(exc))
                 os.replace(claimed, path)
                 self._pending_spill = True

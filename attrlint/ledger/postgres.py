@@ -7,14 +7,23 @@ puts the tables in their own schema (created on first use)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .records import DIMENSIONS, CostRecord
 from .store import (
-    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, UNPRICED_INDEX, LedgerError, Row, Store, row_to_record,
-    totals_from_rows, where_clause,
+    INDEXES,
+    ROW_COLUMNS,
+    SCHEMA_VERSION,
+    UNPRICED_INDEX,
+    LedgerError,
+    Row,
+    Store,
+    row_to_record,
+    totals_from_rows,
+    where_clause,
 )
 
 _TYPES = {
@@ -81,7 +90,7 @@ class PostgresStore(Store):
             if self._conn is not None:
                 try:
                     self._conn.close()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110
                     pass
             self._conn = None
             self._conn = self._connect()
@@ -165,6 +174,6 @@ class PostgresStore(Store):
         if self._conn is not None:
             try:
                 self._conn.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass
             self._conn = None

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .records import CostRecord
 from .store import (
-    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, UNPRICED_INDEX, LedgerError, Row, Store, row_to_record,
-    totals_from_rows, where_clause,
+    INDEXES,
+    ROW_COLUMNS,
+    SCHEMA_VERSION,
+    UNPRICED_INDEX,
+    LedgerError,
+    Row,
+    Store,
+    row_to_record,
+    totals_from_rows,
+    where_clause,
 )
 
 # `id` is unique by construction (time, per-process salt, counter) and not indexed: a SQLite

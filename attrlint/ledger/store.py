@@ -4,8 +4,9 @@ format, query building for `records` and `totals`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .records import DIMENSIONS, FILTERS, CostRecord, datetime_to_us, from_nanos, us_to_datetime
 

@@ -24,9 +24,10 @@ import logging
 import os
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..schema import Schema
 from . import context
@@ -151,8 +152,19 @@ def _is_async(client: Any) -> bool:
 class _Call:
     """One covered call: its attribution (decided before sending) and its record (after)."""
 
-    __slots__ = ("settings", "operation", "body", "fields", "metadata", "attributed", "agent_source",
-                 "started", "started_us", "filter_usage_chunk", "done")
+    __slots__ = (
+        "agent_source",
+        "attributed",
+        "body",
+        "done",
+        "fields",
+        "filter_usage_chunk",
+        "metadata",
+        "operation",
+        "settings",
+        "started",
+        "started_us",
+    )
 
     def __init__(self, settings: Settings, operation: str, body: dict[str, Any],
                  canonical: Callable[[str], str | None]) -> None:
@@ -357,7 +369,7 @@ def _raw_mode(options: Mapping[str, Any]) -> str | None:
 class _StreamUsage:
     """Folds a stream's events into what the record needs."""
 
-    __slots__ = ("call", "operation", "model", "usage", "request_id", "tier", "anthropic")
+    __slots__ = ("anthropic", "call", "model", "operation", "request_id", "tier", "usage")
 
     def __init__(self, call: _Call, stream: Any) -> None:
         self.call = call
