@@ -308,7 +308,7 @@ class _Call:
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
+    if type(obj) is dict:
         return obj.get(name)
     return getattr(obj, name, None)
 
@@ -356,7 +356,8 @@ def _is_stream(obj: Any) -> bool:
 
 
 def _is_api_response(obj: Any) -> bool:
-    return hasattr(obj, "http_response") and hasattr(obj, "parse")
+    # LegacyAPIResponse, APIResponse, AsyncAPIResponse (by name: cheaper than probing a model)
+    return type(obj).__name__.endswith("APIResponse") and hasattr(obj, "http_response")
 
 
 def _raw_mode(options: Mapping[str, Any]) -> str | None:
