@@ -52,7 +52,9 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
     `[tool.attrlint.keys]` entry of the env var holding the client's key.
     """
     from ..config import config_from_env_or_cwd
-    from .wrappers import Settings, family_of, key_env_names, key_fingerprint, patch_client
+    from .wrappers import (
+        Settings, family_of, key_env_names, key_fingerprint, patch_client, uninstrumented_copy,
+    )
 
     family, provider = family_of(client)
     config = config_from_env_or_cwd()
@@ -82,7 +84,7 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
         key_fingerprint=key_fingerprint(api_key), key_env=key_env, schema=schema, required=required,
         ledger_fn=(lambda: ledger) if ledger is not None else default_ledger,
     )
-    return patch_client(client.copy(), settings)  # type: ignore[attr-defined,no-any-return]
+    return patch_client(uninstrumented_copy(client), settings)  # type: ignore[attr-defined,no-any-return]
 
 
 def __getattr__(name: str) -> Any:
