@@ -129,16 +129,19 @@ class Ledger:
         is given) at `timestamp` (a datetime, or microseconds since the epoch; default now):
         `status` "ok" becomes "unattributed" when `attributed` is false, and "unpriced" when no
         price is known. Never blocks on I/O."""
+        ts_us = now_us() if timestamp is None else timestamp if isinstance(timestamp, int) else _to_us(timestamp)
+        return self._enqueue(ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
+                             environment, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens,
+                             reasoning_tokens, cost, price_source, key_fingerprint, request_id, status,
+                             latency_ms, key_env, agent_source, attributed, service_tier)
+
+    def _enqueue(self, ts_us: int, *fields: Any) -> str:
+        """`record` without keyword handling (the wrappers' path): `fields` in `record`'s order
+        from `provider` to `service_tier`, as `_to_row` unpacks them."""
         if self._closed:
             raise LedgerError(f"{self!r} is closed")
-        ts_us = now_us() if timestamp is None else timestamp if isinstance(timestamp, int) else _to_us(timestamp)
         rid = new_id(ts_us)
-        self._queue.append((
-            rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
-            environment, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens,
-            reasoning_tokens, cost, price_source, key_fingerprint, request_id, status, latency_ms,
-            key_env, agent_source, attributed, service_tier,
-        ))
+        self._queue.append((rid, ts_us, *fields))
         if self._thread is None:
             self._start()
         elif len(self._queue) >= self._batch_size:

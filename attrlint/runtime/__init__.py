@@ -53,7 +53,12 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
     """
     from ..config import config_from_env_or_cwd
     from .wrappers import (
-        Settings, family_of, key_env_names, key_fingerprint, patch_client, uninstrumented_copy,
+        Settings,
+        family_of,
+        key_env_names,
+        key_fingerprint,
+        patch_client,
+        uninstrumented_copy,
     )
 
     family, provider = family_of(client)

@@ -70,6 +70,11 @@ class Settings:
     required: Callable[[str | None], tuple[str, ...]]
     ledger_fn: Callable[[], Any]
 
+    def __post_init__(self) -> None:
+        # Per-call lookups, memoised: metadata keys and values repeat from call to call.
+        object.__setattr__(self, "canonical", functools.lru_cache(maxsize=1024)(self.schema.canonical_name))
+        object.__setattr__(self, "is_placeholder", functools.lru_cache(maxsize=4096)(self.schema.is_placeholder))
+
 
 def key_fingerprint(key: str | None) -> str | None:
     """A short, non-reversible tag for an API key: the first 12 hex digits of its SHA-256."""
@@ -103,7 +108,6 @@ def patch_client(client: Any, settings: Settings) -> Any:
     original_post = client.post
     original_copy = client.copy
     routes = _ROUTES[settings.family]
-    canonical = functools.lru_cache(maxsize=1024)(settings.schema.canonical_name)
 
     if is_async:
         async def post(path: str, **kwargs: Any) -> Any:
@@ -111,7 +115,7 @@ def patch_client(client: Any, settings: Settings) -> Any:
             body = kwargs.get("body")
             if operation is None or not isinstance(body, dict):
                 return await original_post(path, **kwargs)
-            call = _Call(settings, operation, body, canonical)
+            call = _Call(settings, operation, body)
             kwargs["body"] = call.body
             try:
                 result = await original_post(path, **kwargs)
@@ -125,7 +129,7 @@ def patch_client(client: Any, settings: Settings) -> Any:
             body = kwargs.get("body")
             if operation is None or not isinstance(body, dict):
                 return original_post(path, **kwargs)
-            call = _Call(settings, operation, body, canonical)
+            call = _Call(settings, operation, body)
             kwargs["body"] = call.body
             try:
                 result = original_post(path, **kwargs)
@@ -173,14 +177,14 @@ class _Call:
         "started_us",
     )
 
-    def __init__(self, settings: Settings, operation: str, body: dict[str, Any],
-                 canonical: Callable[[str], str | None]) -> None:
+    def __init__(self, settings: Settings, operation: str, body: dict[str, Any]) -> None:
         self.settings = settings
         self.operation = operation
         self.done = False
         self.filter_usage_chunk = False
         fields: dict[str, str] = {}
         source = "instrument"
+        canonical = settings.canonical  # type: ignore[attr-defined]
         if settings.agent_id:
             fields["agent_id"] = settings.agent_id
         ctx = context.current()
@@ -197,14 +201,12 @@ class _Call:
                         source = "call"
                     fields[name] = str(value)
         self.agent_source = source if fields.get("agent_id") else None
-        schema = settings.schema
+        is_placeholder = settings.is_placeholder  # type: ignore[attr-defined]
+        fields = {k: v for k, v in fields.items() if not is_placeholder(v)}
         agent_id = fields.get("agent_id")
-        missing = tuple(f for f in settings.required(agent_id) if schema.is_placeholder(fields.get(f)))
+        missing = tuple(f for f in settings.required(agent_id) if f not in fields)
         if missing and settings.strict:
             raise AttributionError(missing, agent_id=agent_id, operation=f"{settings.provider} {operation}")
-        for name in list(fields):
-            if schema.is_placeholder(fields[name]):
-                del fields[name]
         self.fields = fields
         self.attributed = not missing
         self.body = self._request_body(body, call_meta)
@@ -294,8 +296,19 @@ class _Call:
             fields = self.fields
             settings = self.settings
             extra = {k: v for k, v in fields.items() if k not in _MAIN_FIELDS} or None
-            settings.ledger_fn().record(
-                provider=settings.provider, operation=self.operation, model=str(model) if model else None,
+            ledger = settings.ledger_fn()
+            latency_ms = round((time.perf_counter() - self.started) * 1000, 3)
+            model = str(model) if model else None
+            enqueue = getattr(ledger, "_enqueue", None)
+            if enqueue is not None:  # attrlint's Ledger: skip keyword-argument handling
+                enqueue(self.started_us, settings.provider, self.operation, model, fields.get("agent_id"),
+                        fields.get("ticket_id"), fields.get("customer_id"), extra,
+                        fields.get("environment") or settings.environment, *tokens, cost, None,
+                        settings.key_fingerprint, request_id, status, latency_ms, settings.key_env,
+                        self.agent_source, self.attributed, service_tier)
+                return
+            ledger.record(
+                provider=settings.provider, operation=self.operation, model=model,
                 agent_id=fields.get("agent_id"), ticket_id=fields.get("ticket_id"),
                 customer_id=fields.get("customer_id"), metadata=extra,
                 environment=fields.get("environment") or settings.environment,
@@ -303,10 +316,10 @@ class _Call:
                 output_tokens=tokens[3], reasoning_tokens=tokens[4], cost=cost,
                 key_fingerprint=settings.key_fingerprint, key_env=settings.key_env,
                 agent_source=self.agent_source, request_id=request_id, status=status,
-                attributed=self.attributed, latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
+                attributed=self.attributed, latency_ms=latency_ms,
                 service_tier=service_tier, timestamp=self.started_us,
             )
-        except Exception:
+        except Exception:  # noqa: BLE001 - recording must never change what the caller gets
             log.warning("attrlint: could not queue a cost record", exc_info=True)
 
 
