@@ -319,7 +319,7 @@ class _Call:
                 attributed=self.attributed, latency_ms=latency_ms,
                 service_tier=service_tier, timestamp=self.started_us,
             )
-        except Exception:  # noqa: BLE001 - recording must never change what the caller gets
+        except Exception:
             log.warning("attrlint: could not queue a cost record", exc_info=True)
 
 
