@@ -170,6 +170,11 @@ class Ledger:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self._has_spill() and time.monotonic() >= self._down_until:
+            try:  # the database may be back: leave nothing behind that can be written now
+                self._replay()
+            except Exception:  # noqa: BLE001 - the files stay for the next process
+                log.warning("attrlint: spilled rows stay in %s", self._spill_dir)
         if self._store is not None:
             self._store.close()
             self._store = None
