@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from itertools import chain
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 

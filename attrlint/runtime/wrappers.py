@@ -115,7 +115,9 @@ def patch_client(client: Any, settings: Settings) -> Any:
             body = kwargs.get("body")
             if operation is None or not isinstance(body, dict):
                 return await original_post(path, **kwargs)
-            call = _Call(settings, operation, body)
+            call = _begin(settings, operation, body)
+            if call is None:
+                return await original_post(path, **kwargs)
             kwargs["body"] = call.body
             try:
                 result = await original_post(path, **kwargs)
@@ -129,7 +131,9 @@ def patch_client(client: Any, settings: Settings) -> Any:
             body = kwargs.get("body")
             if operation is None or not isinstance(body, dict):
                 return original_post(path, **kwargs)
-            call = _Call(settings, operation, body)
+            call = _begin(settings, operation, body)
+            if call is None:
+                return original_post(path, **kwargs)
             kwargs["body"] = call.body
             try:
                 result = original_post(path, **kwargs)
@@ -154,6 +158,17 @@ def uninstrumented_copy(client: Any) -> Any:
     """A plain copy of `client`; of the SDK client underneath if it is already instrumented
     (so instrumenting twice replaces the settings instead of recording every call twice)."""
     return getattr(client, "_attrlint_uninstrumented_copy", client.copy)()
+
+
+def _begin(settings: Settings, operation: str, body: dict[str, Any]) -> _Call | None:
+    """The call's attribution; None (send it as it is, unrecorded) if attrlint itself fails."""
+    try:
+        return _Call(settings, operation, body)
+    except AttributionError:
+        raise
+    except Exception:
+        log.warning("attrlint: could not prepare a %s call; sent unrecorded", operation, exc_info=True)
+        return None
 
 
 def _is_async(client: Any) -> bool:
