@@ -1,0 +1,215 @@
+"""The provider catalogue (rules/providers.toml), loaded once and validated."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import _toml
+from .schema import data_dir
+
+
+class CatalogueError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str
+    display_name: str
+    key_env_names: tuple[str, ...]
+    generic_key_envs: tuple[str, ...]
+    key_formats: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    name: str  # qualified constructor name
+    sdk: str
+    default_key_env: str  # "" when the client authenticates another way
+    key_params: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MetadataSpec:
+    param: str
+    position: int | None = None
+    path: tuple[str, ...] = ()
+    max_keys: int | None = None
+    max_key_length: int | None = None
+    max_value_length: int | None = None
+    string_values: bool = False
+    allowed_keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Sdk:
+    name: str
+    vendor: str
+    modules: tuple[str, ...]
+    module_receiver: bool
+    clients: tuple[ClientSpec, ...]
+    methods: dict[str, str] = field(hash=False)
+    functions: dict[str, str] = field(hash=False)
+    compatible_methods: frozenset[str] = frozenset()
+    metadata: MetadataSpec | None = None
+    factories: tuple[tuple[str, str], ...] = ()  # (attr, service)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    vendors: dict[str, Vendor] = field(hash=False)
+    sdks: dict[str, Sdk] = field(hash=False)
+    clients: dict[str, ClientSpec] = field(hash=False)  # qualified ctor -> spec
+    module_receivers: dict[str, str] = field(hash=False)  # module -> sdk
+    functions: dict[str, tuple[str, str]] = field(hash=False)  # "litellm.completion" -> (sdk, op)
+    compatible: dict[str, str] = field(hash=False)  # method path -> sdk
+    reexports: dict[str, str] = field(hash=False)  # module -> module
+    factories: dict[tuple[str, str], str] = field(hash=False)  # (attr, service) -> sdk
+    generic_envs: dict[str, str] = field(hash=False)  # env name -> vendor
+    env_tokens: dict[str, str] = field(hash=False)  # name token -> vendor
+    key_regex: re.Pattern[str] = re.compile("(?!)")
+    key_format_names: tuple[str, ...] = ()
+    method_tails: frozenset[str] = frozenset()
+
+    def normalise(self, qname: str) -> str:
+        """Map re-exporting modules onto the SDK they re-export (`langfuse.openai.X` -> `openai.X`)."""
+        for source, target in self.reexports.items():
+            if qname == source or qname.startswith(source + "."):
+                return target + qname[len(source):]
+        return qname
+
+    def key_format(self, text: str) -> tuple[str, re.Match[str]] | None:
+        match = self.key_regex.search(text)
+        if not match:
+            return None
+        return self.key_format_names[int(match.lastgroup[1:])], match  # type: ignore[index]
+
+    def vendor_of_env(self, name: str) -> str | None:
+        """The vendor whose key a variable name looks like, from its name tokens."""
+        if name in self.generic_envs:
+            return self.generic_envs[name]
+        upper = name.upper()
+        tokens = upper.split("_")
+        # longest multi-token names first (AZURE_OPENAI before OPENAI)
+        for token in sorted(self.env_tokens, key=len, reverse=True):
+            parts = token.split("_")
+            for i in range(len(tokens) - len(parts) + 1):
+                if tokens[i:i + len(parts)] == parts:
+                    return self.env_tokens[token]
+        return None
+
+
+_KEY_SHAPE = re.compile(r"(?:^|_)(?:API_KEY|KEY|TOKEN|SECRET_KEY|ACCESS_KEY)(?:_|$)")
+
+
+def is_key_shaped(name: str) -> bool:
+    """`*_API_KEY`, `*_KEY`, `*_KEY_*`, `*_TOKEN` (and `*_TOKEN_*`)."""
+    return bool(_KEY_SHAPE.search(name.upper()))
+
+
+def _expect(cond: bool, where: str, message: str) -> None:
+    if not cond:
+        raise CatalogueError(f"rules/providers.toml: {where}: {message}")
+
+
+def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
+    vendors: dict[str, Vendor] = {}
+    patterns: list[str] = []
+    names: list[str] = []
+    for name, spec in raw.get("vendors", {}).items():
+        formats = []
+        for fmt in spec.get("key-formats", []):
+            try:
+                compiled = re.compile(fmt["regex"])
+            except re.error as exc:
+                raise CatalogueError(f"rules/providers.toml: vendors.{name}: bad regex: {exc}") from None
+            formats.append((fmt["name"], compiled))
+            patterns.append(f"(?P<k{len(names)}>{fmt['regex']})")
+            names.append(fmt["name"])
+        vendors[name] = Vendor(
+            name=name,
+            display_name=spec.get("display-name", name),
+            key_env_names=tuple(spec.get("key-env-names", [])),
+            generic_key_envs=tuple(spec.get("generic-key-envs", [])),
+            key_formats=tuple(formats),
+        )
+    sdks: dict[str, Sdk] = {}
+    clients: dict[str, ClientSpec] = {}
+    module_receivers: dict[str, str] = {}
+    functions: dict[str, tuple[str, str]] = {}
+    compatible: dict[str, str] = {}
+    reexports: dict[str, str] = {}
+    factories: dict[tuple[str, str], str] = {}
+    tails: set[str] = set()
+    for name, spec in raw.get("sdks", {}).items():
+        where = f"sdks.{name}"
+        _expect(spec.get("vendor") in vendors, where, f"vendor {spec.get('vendor')!r} is not in [vendors]")
+        modules = tuple(spec.get("modules", []))
+        _expect(bool(modules), where, "needs `modules`")
+        sdk_clients = []
+        for c in spec.get("clients", []):
+            c = {"name": c} if isinstance(c, str) else c
+            _expect("name" in c, where, "each client needs a `name`")
+            cs = ClientSpec(
+                name=c["name"], sdk=name,
+                default_key_env=c.get("default-key-env", ""),
+                key_params=tuple(c.get("key-params", ["api_key"])),
+            )
+            sdk_clients.append(cs)
+            clients[cs.name] = cs
+        md = spec.get("metadata")
+        metadata = None
+        if md is not None:
+            _expect("param" in md, where, "metadata needs `param`")
+            metadata = MetadataSpec(
+                param=md["param"], position=md.get("position"), path=tuple(md.get("path", ())),
+                max_keys=md.get("max-keys"), max_key_length=md.get("max-key-length"),
+                max_value_length=md.get("max-value-length"), string_values=md.get("string-values", False),
+                allowed_keys=tuple(md["allowed-keys"]) if "allowed-keys" in md else None,
+            )
+        methods = dict(spec.get("methods", {}))
+        funcs = dict(spec.get("functions", {}))
+        sdk = Sdk(
+            name=name, vendor=spec["vendor"], modules=modules,
+            module_receiver=bool(spec.get("module-receiver", False)),
+            clients=tuple(sdk_clients), methods=methods, functions=funcs,
+            compatible_methods=frozenset(spec.get("compatible-methods", [])),
+            metadata=metadata,
+            factories=tuple((f["attr"], f["service"]) for f in spec.get("factories", [])),
+        )
+        sdks[name] = sdk
+        if sdk.module_receiver:
+            for m in modules:
+                module_receivers[m] = name
+        for fname, op in funcs.items():
+            for m in modules:
+                functions[f"{m}.{fname}"] = (name, op)
+            tails.add(fname)
+        for path in sdk.compatible_methods:
+            _expect(path in methods, where, f"compatible method {path!r} is not in methods")
+            compatible[path] = name
+        for path in methods:
+            tails.add(path.rsplit(".", 1)[-1])
+        for src, dst in spec.get("reexports", {}).items():
+            reexports[src] = dst
+        for f in sdk.factories:
+            factories[f] = name
+    generic_envs = {env: v.name for v in vendors.values() for env in v.generic_key_envs}
+    env_tokens = {tok: v.name for v in vendors.values() for tok in v.key_env_names}
+    return Catalogue(
+        vendors=vendors, sdks=sdks, clients=clients, module_receivers=module_receivers,
+        functions=functions, compatible=compatible, reexports=reexports, factories=factories,
+        generic_envs=generic_envs, env_tokens=env_tokens,
+        key_regex=re.compile("|".join(patterns)) if patterns else re.compile("(?!)"),
+        key_format_names=tuple(names), method_tails=frozenset(tails),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    path = path or data_dir() / "providers.toml"
+    return parse_catalogue(_toml.loads(path.read_text(encoding="utf-8")))

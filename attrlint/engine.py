@@ -1,0 +1,200 @@
+"""Per-file analysis: read, prefilter, parse, analyse, run the rules, apply suppressions.
+
+Everything here is a pure function of (file content, configuration), so it runs in a
+process pool and its results are cacheable by content hash.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import Iterable
+
+from .analyzer import Analyzer
+from .catalogue import Catalogue, is_key_shaped, load_catalogue
+from .config import Config
+from .rules.base import FileContext, Rule, all_rules, iter_file_rules
+from .types import FileResult, Finding, KeyRef
+
+_NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
+
+
+def _prefilter_pattern(catalogue: Catalogue) -> re.Pattern[str]:
+    """Text that any finding needs: an SDK name, a metadata-bearing chain, an env var read,
+    the runtime, or a key-format literal. Files without any of it never reach the parser."""
+    words = {m.split(".")[-1] for sdk in catalogue.sdks.values() for m in sdk.modules}
+    words |= {m.split(".")[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
+    words |= set(catalogue.reexports)
+    words |= {"completions", "responses", "environ", "getenv", "attrlint", "api_key", "bedrock"}
+    words |= {name.split(".")[-1] for name in catalogue.clients}
+    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)
+    return re.compile("|".join(alternatives) + "|" + catalogue.key_regex.pattern)
+
+
+@dataclass
+class Options:
+    strict: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+
+
+def enabled_codes(config: Config, options: Options, rules: Iterable[type[Rule]] | None = None) -> frozenset[str]:
+    """Ruff's selection semantics: select replaces the default set, extend-select adds, ignore removes.
+
+    Rules that are off by default are on only under --strict or when selected by exact code."""
+    rules = list(rules or all_rules())
+    select = options.select or config.select
+    extend = (*config.extend_select, *options.extend_select)
+    ignore = (*config.ignore, *options.ignore)
+    strict = options.strict or config.strict
+    chosen = set()
+    for rule in rules:
+        exact = rule.code in select or rule.code in extend
+        if rule.default_enabled:
+            on = any(rule.code.startswith(p) for p in select) if select else True
+            on = on or any(rule.code.startswith(p) for p in extend)
+        else:
+            on = exact or strict
+        if on and not any(rule.code.startswith(p) for p in ignore):
+            chosen.add(rule.code)
+    return frozenset(chosen)
+
+
+def decode(data: bytes) -> str:
+    """Decode Python source honouring a coding line or BOM; raises UnicodeDecodeError/SyntaxError."""
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def noqa_map(lines: list[str]) -> dict[int, frozenset[str] | None]:
+    """line -> codes suppressed there (None: all)."""
+    result: dict[int, frozenset[str] | None] = {}
+    for number, line in enumerate(lines, 1):
+        if "noqa" not in line and "NOQA" not in line:
+            continue
+        match = _NOQA.search(line)
+        if match:
+            codes = match.group("codes")
+            result[number] = (
+                frozenset(c.upper() for c in re.split(r"[,\s]+", codes) if c) if codes else None
+            )
+    return result
+
+
+class Linter:
+    """The per-file core shared by the CLI, the flake8 plugin and library callers."""
+
+    def __init__(self, config: Config, options: Options | None = None, catalogue: Catalogue | None = None) -> None:
+        self.config = config
+        self.options = options or Options()
+        self.catalogue = catalogue or load_catalogue()
+        self.codes = enabled_codes(config, self.options)
+        self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
+        self.prefilter = _prefilter_pattern(self.catalogue)
+        self.strict = self.options.strict or config.strict
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def lint_bytes(self, data: bytes, path: str, *, real_path: str | None = None) -> FileResult:
+        try:
+            if b"\x00" in data:
+                raise ValueError("source contains NUL bytes (is it a binary file?)")
+            text = decode(data)
+        except (UnicodeDecodeError, SyntaxError, LookupError, ValueError) as exc:
+            reason = str(exc).split("\n")[0]
+            if isinstance(exc, UnicodeDecodeError):
+                reason = f"cannot decode as {exc.encoding} at byte {exc.start}; add a coding line or save as UTF-8"
+            return self._unparsable(path, 1, 1, f"cannot read source: {reason}")
+        return self.lint_text(text, path, real_path=real_path)
+
+    def lint_text(self, text: str, path: str, *, real_path: str | None = None,
+                  tree: ast.Module | None = None, cell: int | None = None,
+                  keep_noqa: bool = False) -> FileResult:
+        """Lint source text. `tree` skips the parse (the flake8 plugin passes flake8's);
+        `keep_noqa` leaves `# noqa` to the caller (flake8 applies its own)."""
+        result = FileResult(path=path)
+        if _FILE_NOQA.search(text[:4096]) or (len(text) > 4096 and _FILE_NOQA.search(text)):
+            return result
+        if tree is None and not self.prefilter.search(text):
+            result.skipped = True
+            return result
+        lines = text.splitlines()
+        if tree is None:
+            try:
+                tree = ast.parse(text, filename=path)
+            except SyntaxError as exc:
+                line = exc.lineno or 1
+                col = exc.offset or 1
+                return self._unparsable(path, line, col, f"syntax error: {exc.msg}")
+            except (RecursionError, MemoryError, ValueError) as exc:
+                return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
+        try:
+            module = Analyzer(self.catalogue, self.config.schema).run(tree)
+        except RecursionError:
+            return self._unparsable(path, 1, 1, "too deeply nested to analyse")
+        required = self.config.required_for(real_path or path)
+        ctx = FileContext(path=path, source=text, lines=lines, module=module, config=self.config,
+                          catalogue=self.catalogue, required=required, strict=self.strict, cell=cell)
+        for rule in self.rules:
+            rule.check(ctx)
+        result.llm_calls = len(module.calls)
+        result.findings = self._suppress(ctx.findings, lines, real_path or path, keep_noqa=keep_noqa)
+        result.key_refs = self._key_refs(ctx)
+        return result
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _unparsable(self, path: str, line: int, col: int, message: str) -> FileResult:
+        result = FileResult(path=path)
+        if "ATR000" in self.codes:
+            result.findings.append(Finding("ATR000", "unparsable-file", message, path, line, col, line, col))
+        return result
+
+    def _suppress(self, findings: list[Finding], lines: list[str], path: str,
+                  keep_noqa: bool = False) -> list[Finding]:
+        if not findings:
+            return findings
+        noqa = {} if keep_noqa else noqa_map(lines)
+        ignored = self.config.ignored_codes_for(path) if self.config.per_file_ignores else ()
+        kept = []
+        for finding in findings:
+            if finding.code not in self.codes:
+                continue
+            if any(finding.code.startswith(p) for p in ignored):
+                continue
+            codes = noqa.get(finding.line, ())
+            if codes is None or (codes and finding.code in codes):
+                continue
+            kept.append(finding)
+        kept.sort(key=Finding.sort_key)
+        return kept
+
+    def _key_refs(self, ctx: FileContext) -> list[KeyRef]:
+        refs = []
+        generic = self.catalogue.generic_envs
+        for read in ctx.module.env_reads:
+            vendor = read.vendor or self.catalogue.vendor_of_env(read.name)
+            registered = read.name in self.config.keys
+            if not (read.flows_into_client or registered or (vendor and is_key_shaped(read.name))):
+                continue
+            line, col, end_line, end_col = ctx.position(read.node)
+            noqa = noqa_map(ctx.lines[line - 1:line])
+            suppressed = ""
+            if noqa:  # `# noqa` on the line silences the project-wide rules there too
+                codes = noqa.get(1)
+                suppressed = "*" if codes is None else ",".join(sorted(codes))
+            refs.append(KeyRef(
+                env=read.name, path=ctx.path, line=line, column=col, end_line=end_line,
+                end_column=end_col, vendor=vendor, flows_into_client=read.flows_into_client,
+                generic=read.name in generic, snippet=ctx.snippet(read.node), cell=ctx.cell,
+                noqa=suppressed,
+            ))
+        return refs

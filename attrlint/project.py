@@ -1,0 +1,18 @@
+"""The project-wide phase: rules that need every file's facts (key governance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .engine import Linter
+from .types import FileResult, Finding
+
+
+def run_project_rules(linter: Linter, results: list[FileResult], *, today: Any = None) -> list[Finding]:
+    from .rules.project import PROJECT_CHECKS
+
+    findings: list[Finding] = []
+    for check in PROJECT_CHECKS:
+        if check.code in linter.codes:
+            findings.extend(check.run(linter, results, today=today))
+    return findings

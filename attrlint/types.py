@@ -1,0 +1,82 @@
+"""Plain data shared by the engine, the rules and the output formats."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) positions."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: Edit | None = None
+    snippet: str = ""  # the reported source, normalised and with secrets redacted
+    cell: int | None = None  # notebook cell (1-based) when the file is a notebook
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.path, self.cell or 0, self.line, self.column, self.code)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fixable"] = self.fixable
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        data = dict(data)
+        data.pop("fixable", None)
+        fix = data.pop("fix", None)
+        return cls(fix=Edit(**fix) if fix else None, **data)
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A reference to an environment variable that may hold an LLM key (a project-wide fact)."""
+
+    env: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    vendor: str | None  # from the constructor it flows into, else from its name
+    flows_into_client: bool  # passed to a recognised client's key parameter
+    generic: bool  # the SDK's shared default variable (ATR102)
+    snippet: str = ""
+    cell: int | None = None
+    noqa: str = ""  # codes suppressed on the reference's line: "" none, "*" all, else "ATR103,ATR105"
+
+
+@dataclass
+class FileResult:
+    """Everything per-file analysis learns about one file; cacheable by content hash."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    key_refs: list[KeyRef] = field(default_factory=list)
+    llm_calls: int = 0
+    skipped: bool = False  # the prefilter decided the file cannot matter
+    warning: str | None = None  # a problem reading the file, for stderr
+    facts: dict[str, Any] = field(default_factory=dict)  # extra facts for project-wide phases
