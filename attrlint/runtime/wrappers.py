@@ -68,6 +68,7 @@ class Settings:
     schema: Schema
     required: Callable[[str | None], tuple[str, ...]]
     ledger_fn: Callable[[], Any]
+    registry_agent: str | None = None  # the agent `[tool.attrlint.keys.ENV]` names for the client's key
 
 
 def key_fingerprint(key: str | None) -> str | None:
@@ -177,6 +178,9 @@ class _Call:
                     if name == "agent_id":
                         source = "call"
                     fields[name] = str(value)
+        if settings.registry_agent and settings.schema.is_placeholder(fields.get("agent_id")):
+            fields["agent_id"] = settings.registry_agent
+            source = "registry"
         self.agent_source = source if fields.get("agent_id") else None
         schema = settings.schema
         agent_id = fields.get("agent_id")
