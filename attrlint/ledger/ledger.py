@@ -217,26 +217,26 @@ class Ledger:
         (rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
          environment, inp, cached, cache_write, out, reasoning, cost, price_source, key_fp,
          request_id, status, latency_ms, key_env, agent_source, attributed, service_tier) = item
-        if cost is None and status != "error":
-            cost, price_source = self._price(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
+        if cost is not None:
+            nanos = to_nanos(cost)
+        elif status != "error":
+            nanos, price_source = self._price(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
+        else:
+            nanos = None
         if status == "ok":
             if not attributed:
                 status = "unattributed"
-            elif cost is None:
+            elif nanos is None:
                 status = "unpriced"
         return (rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id,
                 json.dumps(metadata, sort_keys=True) if metadata else None, environment, inp, cached,
-                cache_write, out, reasoning, to_nanos(cost), price_source, key_fp, request_id, status,
+                cache_write, out, reasoning, nanos, price_source, key_fp, request_id, status,
                 latency_ms, key_env, agent_source)
 
     def _price(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
-               cache_write: int, out: int, service_tier: str | None) -> tuple[Decimal | None, str | None]:
-        pricer = self.pricer
-        from ..runtime.pricing import Usage
-
+               cache_write: int, out: int, service_tier: str | None) -> tuple[int | None, str | None]:
         try:
-            return pricer.price(provider, model, us_to_datetime(ts_us), Usage(inp, cached, cache_write, out),
-                                service_tier)
+            return self.pricer.price_nanos(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
         except Exception:  # an unpriceable row is recorded unpriced, never dropped
             log.warning("attrlint: could not price %s:%s; recorded unpriced", provider, model, exc_info=True)
             return None, None
@@ -346,13 +346,13 @@ class Ledger:
         for row in store.unpriced():
             (rid, ts_us, provider, _op, model, *_rest) = row
             inp, cached, cache_write, out = row[10], row[11], row[12], row[13]
-            cost, source = self._price(provider, model, int(ts_us), inp or 0, cached or 0, cache_write or 0,
-                                       out or 0, None)
-            if cost is None:
+            nanos, source = self._price(provider, model, int(ts_us), inp or 0, cached or 0, cache_write or 0,
+                                        out or 0, None)
+            if nanos is None:
                 left += 1
                 continue
             status = "ok" if row[19] == "unpriced" else row[19]
-            updates.append((to_nanos(cost), source, status, rid))
+            updates.append((nanos, source, status, rid))
         if updates:
             store.set_prices(updates)
         return len(updates), left

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -90,16 +91,23 @@ def from_nanos(nanos: int | Decimal | None) -> Decimal | None:
     return (Decimal(nanos) / _NANOS_PER_USD).quantize(NANO)
 
 
-_last_id = [0]
+_ID_SALT = os.urandom(4).hex()
+_ID_COUNTER = itertools.count()
+
+
+def _reseed() -> None:
+    global _ID_SALT
+    _ID_SALT = os.urandom(4).hex()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
 
 
 def new_id(ts_us: int) -> str:
-    """A time-ordered id (microseconds, then randomness): appends to the primary-key index
-    instead of scattering, and is unique across processes writing one ledger."""
-    if ts_us <= _last_id[0]:
-        ts_us = _last_id[0] + 1
-    _last_id[0] = ts_us
-    return f"{ts_us:014x}{os.urandom(6).hex()}"
+    """A time-ordered id: the microsecond, a per-process random salt, a per-process counter.
+    Appends to the primary-key index instead of scattering, unique across processes."""
+    return f"{ts_us:014x}{_ID_SALT}{next(_ID_COUNTER) & 0xFFFF:04x}"
 
 
 def now_us() -> int:

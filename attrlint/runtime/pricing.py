@@ -21,6 +21,7 @@ from typing import Any, Iterable
 from ..config import PriceOverride
 
 _MILLION = Decimal(1_000_000)
+_MISS: Any = object()
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 _BUCKET_SECONDS = 900  # genai-prices has time-of-day prices; resolve rates per quarter hour
 
@@ -36,6 +37,15 @@ class Usage:
     output_tokens: int = 0
 
 
+_PICO_PER_USD_PER_MTOK = Decimal(1_000_000)  # $1 / M tokens = 1,000,000 pico-dollars / token
+
+
+def _pico(rate: Decimal) -> int | None:
+    """A per-million-token rate as whole pico-dollars per token, when it is one exactly."""
+    value = rate * _PICO_PER_USD_PER_MTOK
+    return int(value) if value == value.to_integral_value() else None
+
+
 @dataclass(frozen=True)
 class Rates:
     """USD per million tokens of each kind, plus a fixed per-request price."""
@@ -46,6 +56,28 @@ class Rates:
     cache_write: Decimal
     output: Decimal
     per_request: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        # Prices with at most six decimals (all of them, in practice) are whole pico-dollars per
+        # token: cost them in integers, exactly, and far faster than Decimal arithmetic.
+        picos = [_pico(r) for r in (self.input, self.cache_read, self.cache_write, self.output)]
+        per_request = self.per_request * Decimal(10) ** 12
+        exact = all(p is not None for p in picos) and per_request == per_request.to_integral_value()
+        object.__setattr__(self, "_picos", (*picos, int(per_request)) if exact else None)
+
+    def cost_nanos(self, inp: int, cached: int, cache_write: int, out: int) -> int:
+        """The cost in nano-dollars, rounded half-even."""
+        picos = self._picos  # type: ignore[attr-defined]
+        if picos is None:
+            return _to_nanos(self.cost(Usage(inp, cached, cache_write, out)))
+        uncached = inp - cached - cache_write
+        if uncached < 0:
+            uncached = 0
+        total = uncached * picos[0] + cached * picos[1] + cache_write * picos[2] + out * picos[3] + picos[4]
+        q, r = divmod(total, 1000)
+        if r > 500 or (r == 500 and q & 1):
+            q += 1
+        return q
 
     def cost(self, usage: Usage) -> Decimal:
         uncached = max(usage.input_tokens - usage.cached_input_tokens - usage.cache_write_tokens, 0)
@@ -83,6 +115,25 @@ class Pricer:
             return None, None
         return rates.cost(usage), rates.source
 
+    def price_nanos(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
+                    cache_write: int, out: int, service_tier: str | None = None) -> tuple[int | None, str | None]:
+        """`price` for the ledger's writer: integer nano-dollars, from a microsecond timestamp."""
+        if not model:
+            return None, None
+        key = (provider, model, ts_us // (_BUCKET_SECONDS * 1_000_000), service_tier)
+        rates = self._rates.get(key, _MISS) if not self._overrides else _MISS
+        if rates is _MISS:
+            timestamp = dt.datetime.fromtimestamp(ts_us / 1_000_000, tz=dt.timezone.utc)
+            override = self._override(provider, model, timestamp.date())
+            if override is not None:
+                return override.cost_nanos(inp, cached, cache_write, out), override.source
+            rates = self._rates.get(key, _MISS)
+            if rates is _MISS:
+                rates = self._rates[key] = _genai_rates(provider, model, timestamp, service_tier)
+        if rates is None:
+            return None, None
+        return rates.cost_nanos(inp, cached, cache_write, out), rates.source  # type: ignore[union-attr]
+
     def _override(self, provider: str, model: str, day: dt.date) -> Rates | None:
         if not self._overrides:
             return None
@@ -107,6 +158,12 @@ def _override_rates(entry: PriceOverride) -> Rates:
     )
 
 
+def _to_nanos(cost: Decimal) -> int:
+    from ..ledger.records import to_nanos
+
+    return to_nanos(cost)  # type: ignore[return-value]
+
+
 class _Tiered:
     """A model whose rates depend on prompt size: price through genai-prices, memoised."""
 
@@ -123,6 +180,9 @@ class _Tiered:
             cost = self._memo[usage] = _calc(self.model_price, usage.input_tokens, usage.cached_input_tokens,
                                               usage.cache_write_tokens, usage.output_tokens)
         return cost
+
+    def cost_nanos(self, inp: int, cached: int, cache_write: int, out: int) -> int:
+        return _to_nanos(self.cost(Usage(inp, cached, cache_write, out)))
 
 
 def _calc(model_price: Any, inp: int, cache_read: int, cache_write: int, out: int) -> Decimal:

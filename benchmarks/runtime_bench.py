@@ -1,0 +1,183 @@
+"""attrlint runtime benchmark: wrapper overhead, ledger ingest, `totals` over a million rows.
+
+    python benchmarks/runtime_bench.py [--calls 3000] [--rows 200000] [--totals-rows 1000000]
+                                       [--postgres postgresql://...]
+
+PostgreSQL runs only with --postgres or ATTRLINT_TEST_POSTGRES_URL. Prints each figure beside
+its target and the ratio (>= 1.00 meets it). Wall-clock figures depend on what else the machine
+is doing; the CPU-time figures beside them (this process's CPU, all threads) much less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from attrlint.ledger import Ledger  # noqa: E402
+from attrlint.ledger.store import INDEXES, ROW_COLUMNS  # noqa: E402
+
+CHAT_BODY = json.dumps({
+    "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
+              "prompt_tokens_details": {"cached_tokens": 400}},
+}).encode()
+
+rows_out: list[tuple[str, str, str, str]] = []
+
+
+def report(metric: str, value: str, target: str, ratio: float | None) -> None:
+    rows_out.append((metric, value, target, "" if ratio is None else f"{ratio:.2f}"))
+    print(f"  {metric}: {value}  (target {target}{'' if ratio is None else f', ratio {ratio:.2f}'})", flush=True)
+
+
+def bench_wrapper(calls: int, tmp: Path) -> None:
+    import httpx2
+    import openai
+
+    from attrlint.runtime import attribution, instrument
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=CHAT_BODY, headers={"content-type": "application/json"})
+
+    key = "sk-proj-" + secrets.token_urlsafe(32)
+    bare = openai.OpenAI(api_key=key, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    book = Ledger(f"sqlite:///{tmp / 'wrapper.db'}", spill_dir=tmp / "spill")
+    wrapped = instrument(bare, agent_id="bench", ledger=book)
+    messages = [{"role": "user", "content": "hi"}]
+
+    def timed(client: object, n: int) -> tuple[list[float], list[float]]:
+        walls, cpus = [], []
+        create = client.chat.completions.create  # type: ignore[attr-defined]
+        for _ in range(n):
+            w, c = time.perf_counter(), time.process_time()
+            create(model="gpt-4o", messages=messages)
+            cpus.append(time.process_time() - c)
+            walls.append(time.perf_counter() - w)
+        return walls, cpus
+
+    with attribution(ticket_id="T-1", customer_id="acme"):
+        timed(bare, 200)
+        timed(wrapped, 200)
+        bare_w, bare_c, inst_w, inst_c = [], [], [], []
+        block = 100
+        for _ in range(max(1, calls // block)):  # alternate blocks so drifting load hits both alike
+            w, c = timed(bare, block)
+            bare_w += w
+            bare_c += c
+            w, c = timed(wrapped, block)
+            inst_w += w
+            inst_c += c
+    book.close()
+    print(f"wrapper overhead: {len(bare_w)} chat.completions.create calls each, mock transport")
+    for label, b, i in (("wall", bare_w, inst_w), ("cpu", bare_c, inst_c)):
+        mb, mi = statistics.median(b) * 1e6, statistics.median(i) * 1e6
+        allowed = max(0.15 * mb, 50.0)
+        over = mi - mb
+        report(f"median per call ({label})", f"bare {mb:.1f} us, instrumented {mi:.1f} us, +{over:.1f} us "
+               f"(+{100 * over / mb:.1f}%)", f"<= +{allowed:.1f} us (max of 15%, 50 us)",
+               allowed / over if over > 0 else float("inf"))
+
+
+def bench_ingest(url: str, rows: int, target: int, label: str, **kwargs: object) -> None:
+    book = Ledger(url, **kwargs)  # type: ignore[arg-type]
+    book.record(provider="openai", operation="chat", model="gpt-4o")
+    book.flush()  # schema created, price table loaded: not part of the figure
+    w, c = time.perf_counter(), time.process_time()
+    for i in range(rows):
+        book.record(provider="openai", operation="chat", model="gpt-4o-2024-08-06", agent_id=f"agent-{i % 20}",
+                    ticket_id=f"T-{i % 5000}", customer_id=f"cust-{i % 300}", input_tokens=1000 + i % 500,
+                    cached_input_tokens=400, output_tokens=100 + i % 50, key_fingerprint="0123456789ab")
+    recorded = time.perf_counter() - w
+    book.flush()
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
+    book.close()
+    print(f"ledger ingest into {label}: {rows} rows through record() + flush()")
+    report(f"{label} rows/s (wall)", f"{rows / wall:,.0f}", f">= {target:,}", rows / wall / target)
+    report(f"{label} rows/s (cpu)", f"{rows / cpu:,.0f}", f">= {target:,}", rows / cpu / target)
+    report(f"{label} record() caller time", f"{recorded / rows * 1e6:.2f} us/row", "-", None)
+
+
+def bench_totals(rows: int, tmp: Path) -> None:
+    path = tmp / "million.db"
+    Ledger(f"sqlite:///{path}").totals("agent")  # creates the schema
+    conn = sqlite3.connect(path, isolation_level=None)
+    for name in INDEXES:  # bulk load, then build the indexes once (what a long-lived ledger has)
+        conn.execute(f"DROP INDEX IF EXISTS cost_records_{name}")
+    start_us = 1_767_225_600_000_000  # 2026-01-01
+    insert = f"INSERT INTO cost_records VALUES ({', '.join('?' * len(ROW_COLUMNS))})"
+    salt = secrets.token_hex(4)
+    t = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(insert, (
+        (f"{start_us + i * 2_000_000:014x}{salt}{i & 0xFFFF:04x}", start_us + i * 2_000_000, "openai", "chat",
+         "gpt-4o-2024-08-06", f"agent-{i % 20}", f"T-{i % 50_000}", f"cust-{i % 300}", None, None, 1000, 400, 0,
+         100, 0, 3_000_000 + i % 1000, "genai-prices", "0123456789ab", None, "ok", 850.0, None, None)
+        for i in range(rows)))
+    conn.execute("COMMIT")
+    conn.close()
+    Ledger(f"sqlite:///{path}").totals("agent")  # re-creates the indexes
+    print(f"totals over {rows:,} SQLite rows (filled in {time.perf_counter() - t:.1f} s)")
+    book = Ledger(f"sqlite:///{path}")
+    for by in ("agent", "customer", "day", ("agent", "day")):
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            result = book.totals(by)
+            times.append(time.perf_counter() - t)
+        best = min(times)
+        name = by if isinstance(by, str) else "+".join(by)
+        target = "< 1 s" if by == "agent" else "-"
+        report(f"totals(by={name!r}) ({len(result)} keys)", f"{best * 1000:.0f} ms (best of 3)", target,
+               1.0 / best if by == "agent" else None)
+    book.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--totals-rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres", default=os.environ.get("ATTRLINT_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="attrlint-bench-"))
+    os.chdir(tmp)
+    try:
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+              f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        bench_wrapper(args.calls, tmp)
+        bench_ingest(f"sqlite:///{tmp / 'ingest.db'}", args.rows, 50_000, "SQLite", spill_dir=tmp / "spill")
+        if args.postgres:
+            schema = f"attrlint_bench_{os.getpid()}"
+            sep = "&" if "?" in args.postgres else "?"
+            try:
+                bench_ingest(f"{args.postgres}{sep}schema={schema}", args.rows, 20_000, "PostgreSQL",
+                             spill_dir=tmp / "spill")
+            finally:
+                import psycopg
+
+                with psycopg.connect(args.postgres, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        else:
+            print("PostgreSQL ingest: skipped (pass --postgres URL or set ATTRLINT_TEST_POSTGRES_URL)")
+        bench_totals(args.totals_rows, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n| metric | value | target | ratio |\n|---|---|---|---:|")
+    for row in rows_out:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
