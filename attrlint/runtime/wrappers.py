@@ -38,6 +38,9 @@ _ROUTES = {
     "anthropic": {"/v1/messages": "messages", "/messages": "messages"},
 }
 _MAIN_FIELDS = ("agent_id", "ticket_id", "customer_id")
+# Called on the caller's thread after each record is queued: hook(ledger, record_kwargs, request_model).
+# attrlint.otel adds one; a hook that raises is logged, never seen by the caller.
+RECORD_HOOKS: list[Callable[[Any, dict[str, Any], Any], None]] = []
 _ZERO = Decimal(0)
 
 
@@ -278,7 +281,7 @@ class _Call:
             fields = self.fields
             settings = self.settings
             extra = {k: v for k, v in fields.items() if k not in _MAIN_FIELDS} or None
-            settings.ledger_fn().record(
+            record = dict(
                 provider=settings.provider, operation=self.operation, model=str(model) if model else None,
                 agent_id=fields.get("agent_id"), ticket_id=fields.get("ticket_id"),
                 customer_id=fields.get("customer_id"), metadata=extra,
@@ -290,6 +293,10 @@ class _Call:
                 attributed=self.attributed, latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
                 service_tier=service_tier,
             )
+            ledger = settings.ledger_fn()
+            ledger.record(**record)
+            for hook in RECORD_HOOKS:
+                hook(ledger, record, self.body.get("model"))
         except Exception:
             log.warning("attrlint: could not queue a cost record", exc_info=True)
 
