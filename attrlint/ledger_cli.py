@@ -111,9 +111,11 @@ def ledger() -> None:
 @click.option("--agent", help="Only this agent's calls.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
-@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today (budgets).")
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today (budgets, --html).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a self-contained HTML cost report to this file.")
 def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
-           agent: str | None, fmt: str, today_text: str | None = None) -> None:
+           agent: str | None, fmt: str, today_text: str | None = None, html_path: str | None = None) -> None:
     """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
     month-to-date spend, budget, burn rate and forecast when agents have a monthly-budget."""
     if by2 == by:
@@ -123,6 +125,8 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
     try:
         totals = book.totals(dims, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent)
         extra = _budget_columns(book, _today(today_text), agent) if dims == ("agent",) else None
+        if html_path:
+            _write_html(book, html_path, _today(today_text), since, until)
     finally:
         book.close()
     if extra is not None:
@@ -309,7 +313,11 @@ def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[
     """Budget columns per agent, or None when no agent has a monthly-budget (plain report)."""
     from .budget import budgets, money, percent
 
-    config = _config()
+    try:
+        config = _config()
+    except _Fail as exc:  # the plain report does not need the configuration
+        click.echo(f"{exc.message} (budget columns left out)", err=True)
+        return None
     if not any(a.monthly_budget is not None for a in config.agents.values()):
         return None
     rows = [b for b in budgets(config, book, today) if agent is None or b.agent == agent]
@@ -347,3 +355,12 @@ def budget(url: str | None, today_text: str | None, fmt: str) -> None:
             click.echo(f"\nforecast over budget: {', '.join(over)}")
         sys.exit(1)
 
+
+def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: str | None) -> None:
+    from .html_report import render_html
+
+    text = render_html(book, _config(), today=today, since=_date(since, "--since"), until=_date(until, "--until"))
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None
