@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from .config import Config
 

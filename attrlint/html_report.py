@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from .budget import budgets, money, percent
 
@@ -127,7 +128,7 @@ def _daily_chart(by_day_agent: dict[Any, Decimal], days: list[dt.date]) -> str:
     plot_w, plot_h = width - left - 10, height - bottom - top
     step = plot_w / max(len(days), 1)
     bar_w = max(step * 0.8, 1)
-    out = [f'<section id="daily"><h2>Cost per agent per day</h2>',
+    out = ['<section id="daily"><h2>Cost per agent per day</h2>',
            f'<svg role="img" aria-label="Stacked bar chart of cost per agent per day" viewBox="0 0 {width} {height}" '
            f'width="100%">']
     for i in range(5):  # grid and y labels

@@ -21,8 +21,9 @@ import inspect
 import logging
 import threading
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from . import wrappers
 

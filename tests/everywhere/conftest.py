@@ -10,8 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runtime"))
 
-from attrlint.ledger import Ledger  # noqa: E402
-from runtime_helpers import MockAPI  # noqa: E402
+from runtime_helpers import MockAPI
+
+from attrlint.ledger import Ledger
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,3 @@ def ledger(tmp_path: Any) -> Any:
     yield book
     book.close()
 
-
-def rows(ledger: Ledger) -> list[Any]:
-    ledger.flush()
-    return list(ledger.records())

@@ -6,9 +6,9 @@ import json
 from decimal import Decimal
 
 from click.testing import CliRunner
+from sample_ledger import SPIKE_DAY, TODAY, write_sample
 
 from attrlint.commands.keys import keys
-from sample_ledger import SPIKE_DAY, TODAY, write_sample
 
 
 def _audit(tmp_path, *args):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from sample_ledger import write_sample
 
 from attrlint.cli import cli
-from sample_ledger import write_sample
 
 
 def run(*args):

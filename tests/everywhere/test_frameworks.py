@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx2
 import openai
 import pytest
+from everywhere_helpers import rows
+from runtime_helpers import OPENAI_MODEL, fake_key
 
 from attrlint.runtime import attribution, install
-from conftest import rows
-from runtime_helpers import OPENAI_MODEL, fake_key
 
 agents = pytest.importorskip("agents", reason="openai-agents is in the test extra")
 

@@ -9,11 +9,11 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from everywhere_helpers import rows
+from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
 
 from attrlint.runtime import attribution, install, installed, instrument, uninstall
 from attrlint.runtime import everywhere as install_module
-from conftest import rows
-from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -37,7 +37,7 @@ def test_plain_client_made_before_install_is_recorded_with_context_and_key_env(a
     key = fake_key()
     monkeypatch.setenv("SUPPORT_OPENAI_KEY", key)
     client = _openai(api, key)
-    client.chat.completions  # resources bound before install still go through the hook
+    assert client.chat.completions is not None  # resources bound before install still go through the hook
     report = install(ledger=ledger)
     assert "openai._base_client.SyncAPIClient.request" in report.patched and report.unpatched == ()
     with attribution(agent_id="support", ticket_id="T-1", customer_id="acme"):
@@ -67,14 +67,16 @@ def test_install_is_idempotent_and_uninstall_restores(api, ledger):
 
 
 def test_instrumented_client_is_recorded_once(api, ledger):
+    before = instrument(_openai(api), agent_id="early", ledger=ledger)  # instrumented before install()
     install(ledger=ledger)
     client = instrument(_openai(api), agent_id="triage", ledger=ledger)
     with attribution(ticket_id="T-2", customer_id="acme"):
         client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
         client.with_options(timeout=5).responses.create(model="gpt-4o", input="hi")
+        before.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     records = rows(ledger)
-    assert sorted(r.operation for r in records) == ["chat", "responses"]
-    assert all(r.agent_id == "triage" for r in records)
+    assert sorted((r.operation, r.agent_id) for r in records) == [
+        ("chat", "early"), ("chat", "triage"), ("responses", "triage")]
 
 
 def test_streams_and_raw_responses_sync(api, ledger):

@@ -7,21 +7,21 @@ from decimal import Decimal
 import httpx2
 import openai
 import pytest
-
-from attrlint.runtime import attribution, install
-from conftest import rows
+from everywhere_helpers import rows
 from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
 
+from attrlint.runtime import attribution, install
+
 pytest.importorskip("opentelemetry.sdk", reason="the otel extra")
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from attrlint import otel  # noqa: E402
+from attrlint import otel
 
-GPT4O_COST = (600 * Decimal("2.50") + 400 * Decimal("1.25") + 100 * Decimal("10")) / 1_000_000
+GPT4O_COST = (600 * Decimal("2.50") + 400 * Decimal("1.25") + 100 * Decimal(10)) / 1_000_000
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_each_record_is_a_genai_span_and_metrics(telemetry, api, ledger, monkeyp
 def test_event_mode_and_anthropic_cache_tokens_and_errors(telemetry, api, ledger):
     import anthropic
 
-    tracer_provider, meter_provider, exporter, reader = telemetry
+    tracer_provider, meter_provider, exporter, _reader = telemetry
     otel.enable(tracer_provider=tracer_provider, meter_provider=meter_provider, mode="event")
     install(ledger=ledger, agent_id="billing")
     claude = anthropic.Anthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
