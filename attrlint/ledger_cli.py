@@ -10,9 +10,10 @@ import datetime as dt
 import io
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -165,7 +166,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
     from .ledger.records import COLUMNS
 
     book = _open(url)
-    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115 - stdout or a file, closed below
     try:
         writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
         if writer:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attrlint.ledger import Ledger  # noqa: E402
-from attrlint.ledger.store import INDEXES, ROW_COLUMNS  # noqa: E402
+from attrlint.ledger import Ledger
+from attrlint.ledger.store import INDEXES, ROW_COLUMNS
 
 CHAT_BODY = json.dumps({
     "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",

@@ -16,12 +16,13 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .postgres import redact
-from .records import CostRecord, new_id, now_us, to_nanos, us_to_datetime
+from .records import CostRecord, new_id, now_us, to_nanos
 from .store import LedgerError, Row, Store, normalise_by
 
 log = logging.getLogger("attrlint.ledger")
@@ -122,14 +123,15 @@ class Ledger:
                price_source: str | None = None, key_fingerprint: str | None = None,
                request_id: str | None = None, status: str = "ok", attributed: bool = True,
                latency_ms: float | None = None, key_env: str | None = None,
-               agent_source: str | None = None, timestamp: dt.datetime | None = None,
+               agent_source: str | None = None, timestamp: dt.datetime | int | None = None,
                service_tier: str | None = None) -> str:
         """Queue one call's record; returns its id. Pricing happens in the writer (unless `cost`
-        is given): `status` "ok" becomes "unattributed" when `attributed` is false, and
-        "unpriced" when no price is known. Never blocks on I/O."""
+        is given) at `timestamp` (a datetime, or microseconds since the epoch; default now):
+        `status` "ok" becomes "unattributed" when `attributed` is false, and "unpriced" when no
+        price is known. Never blocks on I/O."""
         if self._closed:
             raise LedgerError(f"{self!r} is closed")
-        ts_us = now_us() if timestamp is None else _to_us(timestamp)
+        ts_us = now_us() if timestamp is None else timestamp if isinstance(timestamp, int) else _to_us(timestamp)
         rid = new_id(ts_us)
         self._queue.append((
             rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
@@ -251,7 +253,7 @@ class Ledger:
                 from ..config import config_from_env_or_cwd
 
                 overrides = config_from_env_or_cwd().pricing
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("attrlint: price overrides not loaded: %s", exc)
             self._pricer = Pricer(overrides)
         return self._pricer
@@ -271,7 +273,7 @@ class Ledger:
             try:
                 self._get_store().write(batch)
                 break
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 if delay is None:
                     log.warning("attrlint: %r unavailable (%s); %d rows kept in %s until it is back",
                                 self, _short(exc), len(batch), self._spill_dir)
@@ -316,7 +318,7 @@ class Ledger:
                 store = self._get_store()
                 for i in range(0, len(rows), self._batch_size):
                     store.write(rows[i:i + self._batch_size])
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 log.warning("attrlint: replaying %s failed (%s); kept for later", path, _short(exc))
                 os.replace(claimed, path)
                 self._pending_spill = True

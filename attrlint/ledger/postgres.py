@@ -7,14 +7,23 @@ puts the tables in their own schema (created on first use)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .records import DIMENSIONS, CostRecord
 from .store import (
-    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, LedgerError, Row, Store, row_to_record,
-    totals_from_rows, where_clause,
+    INDEXES,
+    ROW_COLUMNS,
+    SCHEMA_VERSION,
+    UNPRICED_INDEX,
+    LedgerError,
+    Row,
+    Store,
+    row_to_record,
+    totals_from_rows,
+    where_clause,
 )
 
 _TYPES = {
@@ -81,7 +90,7 @@ class PostgresStore(Store):
             if self._conn is not None:
                 try:
                     self._conn.close()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110
                     pass
             self._conn = None
             self._conn = self._connect()
@@ -101,6 +110,7 @@ class PostgresStore(Store):
             conn.execute(f"CREATE TABLE IF NOT EXISTS cost_records ({columns})")
             for name, cols in INDEXES.items():
                 conn.execute(f"CREATE INDEX IF NOT EXISTS cost_records_{name} ON cost_records ({', '.join(cols)})")
+            conn.execute(UNPRICED_INDEX)
             conn.execute("INSERT INTO attrlint_meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
                          (str(SCHEMA_VERSION),))
         self._created = True
@@ -149,7 +159,7 @@ class PostgresStore(Store):
         conn = self._reader()
         try:
             yield from conn.execute(
-                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status != 'error'"
+                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status <> 'error'"
             ).fetchall()
         finally:
             conn.close()
@@ -157,13 +167,13 @@ class PostgresStore(Store):
     def set_prices(self, updates: list[tuple[int, str, str, str]]) -> None:
         conn = self._writer()
         with conn.transaction(), conn.cursor() as cur:
-            cur.executemany("UPDATE cost_records SET cost_nanos = %s, price_source = %s, status = %s WHERE id = %s",
+            cur.executemany("UPDATE cost_records SET cost_nanos = %s, price_source = %s, status = %s WHERE id = %s AND cost_nanos IS NULL",
                             updates)
 
     def close(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass
             self._conn = None

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .records import CostRecord
 from .store import (
-    INDEXES, ROW_COLUMNS, SCHEMA_VERSION, LedgerError, Row, Store, row_to_record,
-    totals_from_rows, where_clause,
+    INDEXES,
+    ROW_COLUMNS,
+    SCHEMA_VERSION,
+    UNPRICED_INDEX,
+    LedgerError,
+    Row,
+    Store,
+    row_to_record,
+    totals_from_rows,
+    where_clause,
 )
 
+# `id` is unique by construction (time, per-process salt, counter) and not indexed: a SQLite
+# batch commits whole or not at all, so there is nothing to de-duplicate, and one B-tree less
+# per row is a fifth more ingest speed. (PostgreSQL keeps it as the primary key: a batch whose
+# commit was not acknowledged is retried, and ON CONFLICT makes that harmless.)
 _TYPES = {
-    "id": "TEXT PRIMARY KEY", "ts_us": "INTEGER NOT NULL", "metadata": "TEXT",
+    "id": "TEXT NOT NULL", "ts_us": "INTEGER NOT NULL", "metadata": "TEXT",
     "input_tokens": "INTEGER", "cached_input_tokens": "INTEGER", "cache_write_tokens": "INTEGER",
     "output_tokens": "INTEGER", "reasoning_tokens": "INTEGER", "cost_nanos": "INTEGER",
     "latency_ms": "REAL", "status": "TEXT NOT NULL",
 }
 _DAY = "date(ts_us / 1000000, 'unixepoch')"
-_INSERT = (f"INSERT OR IGNORE INTO cost_records ({', '.join(ROW_COLUMNS)}) "
+_INSERT = (f"INSERT INTO cost_records ({', '.join(ROW_COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(ROW_COLUMNS))})")
 
 
@@ -60,6 +73,7 @@ class SQLiteStore(Store):
             conn.execute(f"CREATE TABLE IF NOT EXISTS cost_records ({columns})")
             for name, cols in INDEXES.items():
                 conn.execute(f"CREATE INDEX IF NOT EXISTS cost_records_{name} ON cost_records ({', '.join(cols)})")
+            conn.execute(UNPRICED_INDEX)
             conn.execute("INSERT OR IGNORE INTO attrlint_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             conn.execute("COMMIT")
         except BaseException:
@@ -84,7 +98,8 @@ class SQLiteStore(Store):
         where, params = where_clause(since, until, filters, "?")
         conn = self._reader()
         try:
-            cursor = conn.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records{where} ORDER BY ts_us, id", params)
+            cursor = conn.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records{where} ORDER BY ts_us, rowid",
+                                  params)
             for row in cursor:
                 yield row_to_record(row)
         finally:
@@ -108,7 +123,7 @@ class SQLiteStore(Store):
         conn = self._reader()
         try:
             yield from conn.execute(
-                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status != 'error'"
+                f"SELECT {', '.join(ROW_COLUMNS)} FROM cost_records WHERE cost_nanos IS NULL AND status <> 'error'"
             ).fetchall()
         finally:
             conn.close()
@@ -118,7 +133,7 @@ class SQLiteStore(Store):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._conn.executemany(
-                    "UPDATE cost_records SET cost_nanos = ?, price_source = ?, status = ? WHERE id = ?", updates)
+                    "UPDATE cost_records SET cost_nanos = ?, price_source = ?, status = ? WHERE id = ? AND cost_nanos IS NULL", updates)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")

@@ -4,8 +4,9 @@ format, query building for `records` and `totals`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from .records import DIMENSIONS, FILTERS, CostRecord, datetime_to_us, from_nanos, us_to_datetime
 
@@ -21,7 +22,7 @@ ROW_COLUMNS = (
 Row = tuple[Any, ...]
 
 # Indexes serve the `totals` dimensions (covering the cost) and time ranges.
-# Low-cardinality `provider` and the rare `reprice` scan go without: every index slows ingest.
+# Low-cardinality `provider` goes without: every index slows ingest.
 INDEXES = {
     "ts": ("ts_us",),
     "agent": ("agent_id", "ts_us", "cost_nanos"),
@@ -30,6 +31,8 @@ INDEXES = {
     "model": ("model", "ts_us"),
     "key": ("key_fingerprint", "ts_us"),
 }
+# Rows `reprice` looks for: a partial index holds only them, so it costs priced rows nothing.
+UNPRICED_INDEX = "CREATE INDEX IF NOT EXISTS cost_records_unpriced ON cost_records (id) WHERE cost_nanos IS NULL"
 
 
 class LedgerError(Exception):

@@ -7,8 +7,9 @@ enclosing ones; leaving a block restores them."""
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any
 
 _EMPTY: Mapping[str, str] = {}
 _fields: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("attrlint_attribution", default=_EMPTY)
@@ -19,7 +20,7 @@ def current() -> Mapping[str, str]:
     return _fields.get()
 
 
-class attribution:  # noqa: N801 - used like a function: `with attribution(ticket_id=...)`
+class attribution:
     """Supply attribution fields (ticket_id, customer_id, agent_id, or any schema field or
     alias) to instrumented calls in this block. Works with `with` and `async with`."""
 

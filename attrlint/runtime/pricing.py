@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from ..config import PriceOverride
 
@@ -71,8 +72,7 @@ class Rates:
         if picos is None:
             return _to_nanos(self.cost(Usage(inp, cached, cache_write, out)))
         uncached = inp - cached - cache_write
-        if uncached < 0:
-            uncached = 0
+        uncached = max(uncached, 0)
         total = uncached * picos[0] + cached * picos[1] + cache_write * picos[2] + out * picos[3] + picos[4]
         q, r = divmod(total, 1000)
         if r > 500 or (r == 500 and q & 1):
@@ -145,7 +145,7 @@ class Pricer:
         return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _override_rates(entry: PriceOverride) -> Rates:
     inp = entry.input if entry.input is not None else Decimal(0)
     since = f"@{entry.effective.isoformat()}" if entry.effective else ""

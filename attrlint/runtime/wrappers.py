@@ -24,9 +24,10 @@ import logging
 import os
 import time
 import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..schema import Schema
 from . import context
@@ -155,8 +156,19 @@ def _is_async(client: Any) -> bool:
 class _Call:
     """One covered call: its attribution (decided before sending) and its record (after)."""
 
-    __slots__ = ("settings", "operation", "body", "fields", "metadata", "attributed", "agent_source",
-                 "started", "filter_usage_chunk", "done")
+    __slots__ = (
+        "agent_source",
+        "attributed",
+        "body",
+        "done",
+        "fields",
+        "filter_usage_chunk",
+        "metadata",
+        "operation",
+        "settings",
+        "started",
+        "started_us",
+    )
 
     def __init__(self, settings: Settings, operation: str, body: dict[str, Any],
                  canonical: Callable[[str], str | None]) -> None:
@@ -196,6 +208,7 @@ class _Call:
         self.fields = fields
         self.attributed = not missing
         self.body = self._request_body(body, call_meta)
+        self.started_us = time.time_ns() // 1000  # the record's timestamp, and the price's date
         self.started = time.perf_counter()
 
     def _request_body(self, body: dict[str, Any], call_meta: Any) -> dict[str, Any]:
@@ -291,7 +304,7 @@ class _Call:
                 key_fingerprint=settings.key_fingerprint, key_env=settings.key_env,
                 agent_source=self.agent_source, request_id=request_id, status=status,
                 attributed=self.attributed, latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
-                service_tier=service_tier,
+                service_tier=service_tier, timestamp=self.started_us,
             )
             ledger = settings.ledger_fn()
             ledger.record(**record)
@@ -306,7 +319,7 @@ class _Call:
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
+    if type(obj) is dict:
         return obj.get(name)
     return getattr(obj, name, None)
 
@@ -354,7 +367,8 @@ def _is_stream(obj: Any) -> bool:
 
 
 def _is_api_response(obj: Any) -> bool:
-    return hasattr(obj, "http_response") and hasattr(obj, "parse")
+    # LegacyAPIResponse, APIResponse, AsyncAPIResponse (by name: cheaper than probing a model)
+    return type(obj).__name__.endswith("APIResponse") and hasattr(obj, "http_response")
 
 
 def _raw_mode(options: Mapping[str, Any]) -> str | None:
@@ -367,7 +381,7 @@ def _raw_mode(options: Mapping[str, Any]) -> str | None:
 class _StreamUsage:
     """Folds a stream's events into what the record needs."""
 
-    __slots__ = ("call", "operation", "model", "usage", "request_id", "tier", "anthropic")
+    __slots__ = ("anthropic", "call", "model", "operation", "request_id", "tier", "usage")
 
     def __init__(self, call: _Call, stream: Any) -> None:
         self.call = call

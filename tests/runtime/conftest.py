@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx2
 import pytest
+from runtime_helpers import MockAPI, fake_key
 
 from attrlint.ledger import Ledger
-from runtime_helpers import MockAPI, fake_key
+
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
-import pytest
 
 from attrlint.ledger import Ledger
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import anthropic
 import pytest
+from runtime_helpers import ANTHROPIC_MODEL, only
 
 from attrlint.runtime import AttributionError, attribution, instrument
-from runtime_helpers import ANTHROPIC_MODEL, only
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 # claude-sonnet-4-6: $3 / M input, $0.30 / M cache read, $3.75 / M cache write (5 min), $15 / M output.

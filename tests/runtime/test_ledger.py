@@ -160,3 +160,34 @@ def test_many_processes_write_one_ledger(tmp_path):
     assert all(v == Decimal("1.25") for v in totals.values())  # 500 x 1000 tokens at $2.50 / M
     assert len({r.id for r in book.records()}) == 3000
     book.close()
+
+
+def test_rows_recorded_just_before_exit_are_written(tmp_path):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    import attrlint
+
+    code = ("from attrlint.ledger import Ledger\n"
+            "book = Ledger()\n"
+            "for i in range(500):\n"
+            "    book.record(provider='openai', operation='chat', model='gpt-4o', agent_id='exit')\n")
+    root = str(Path(attrlint.__file__).resolve().parent.parent)
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
+                   env={**os.environ, "PYTHONPATH": root, "ATTRLINT_LEDGER_URL": ""})
+    book = Ledger(f"sqlite:///{tmp_path / '.attrlint' / 'ledger.db'}")
+    assert len(list(book.records(agent="exit"))) == 500
+    book.close()
+
+
+def test_default_ledger_follows_the_environment(tmp_path, monkeypatch, openai_client):
+    from attrlint.runtime import default_ledger, instrument
+
+    monkeypatch.setenv("ATTRLINT_LEDGER_URL", f"sqlite:///{tmp_path / 'env.db'}")
+    client = instrument(openai_client, agent_id="triage")
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    book = default_ledger()
+    book.flush()
+    assert book.url.endswith("env.db") and len(list(book.records())) == 1
+    book.close()

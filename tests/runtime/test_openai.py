@@ -8,14 +8,14 @@ from decimal import Decimal
 import openai
 import pydantic
 import pytest
+from runtime_helpers import OPENAI_MODEL, only
 
 from attrlint.runtime import AttributionError, attribution, instrument
-from runtime_helpers import OPENAI_MODEL, only
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 # gpt-4o: $2.50 / M input, $1.25 / M cached input, $10 / M output (genai-prices).
 # 1000 prompt tokens of which 400 cached, 100 completion tokens:
-GPT4O_COST = (600 * Decimal("2.50") + 400 * Decimal("1.25") + 100 * Decimal("10")) / 1_000_000
+GPT4O_COST = (600 * Decimal("2.50") + 400 * Decimal("1.25") + 100 * Decimal(10)) / 1_000_000
 
 
 def test_create_returns_the_sdk_object_and_records_cached_tokens_exactly(openai_client, api, ledger):
@@ -65,9 +65,8 @@ def test_per_call_metadata_wins_and_stays_in_openai_metadata_as_strings(openai_c
 
 def test_strict_rejects_before_sending(openai_client, api, ledger):
     client = instrument(openai_client, agent_id="triage", ledger=ledger, strict=True)
-    with pytest.raises(AttributionError) as info:
-        with attribution(ticket_id="T-1"):
-            client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    with pytest.raises(AttributionError) as info, attribution(ticket_id="T-1"):
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert "customer_id" in str(info.value) and info.value.missing == ("customer_id",)
     assert api.requests == []
     ledger.flush()
@@ -283,7 +282,6 @@ def test_async_error(async_openai_client, api, ledger):
 
 def test_azure_client(api, ledger):
     import httpx2
-
     from runtime_helpers import fake_key
 
     azure = openai.AzureOpenAI(api_key=fake_key(""), api_version="2024-10-21", max_retries=0,
