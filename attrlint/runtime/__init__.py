@@ -60,15 +60,17 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
 
 
 def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,
-                    environment: str | None = None) -> Any:
+                    environment: str | None = None, config: Any = None) -> Any:
     """What recording a call on `client` needs (a `wrappers.Settings`): its provider, its key's
     fingerprint and environment variable name(s), the key registry's agent and environment for
-    that variable, the configured strictness and required fields, and where to record."""
+    that variable, the configured strictness and required fields, and where to record.
+    `config` defaults to `config_from_env_or_cwd()`."""
     from ..config import config_from_env_or_cwd
     from .wrappers import Settings, family_of, key_env_names, key_fingerprint
 
     family, provider = family_of(client)
-    config = config_from_env_or_cwd()
+    if config is None:
+        config = config_from_env_or_cwd()
     api_key = getattr(client, "api_key", None)
     key_env = key_env_names(api_key)
     registry_agent = None

@@ -47,12 +47,13 @@ class Installed:
     unpatched: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Options:
     ledger: Any
     strict: bool | None
     agent_id: str | None
     generation: int
+    config: Any = None  # read on the first covered call, then shared by every client
 
 
 _lock = threading.Lock()
@@ -64,8 +65,10 @@ def install(*, ledger: Any = None, strict: bool | None = None, agent_id: str | N
     """Record every chat, responses, embeddings and messages call of every `openai`/`anthropic`
     client in this process (sync, async, streaming, raw responses), under the current
     `attribution(...)` fields. `agent_id` is the fallback agent for calls that name none (after
-    that, the key registry's agent for the client's key). Calling it again changes these
-    options and patches nothing twice. SDKs that are not installed are skipped; methods that are
+    that, the key registry's agent for the client's key). The configuration (`ATTRLINT_CONFIG`,
+    else the nearest pyproject.toml) is read once, on the first covered call. Calling
+    `install()` again changes these options, re-reads the configuration and patches nothing
+    twice. SDKs that are not installed are skipped; methods that are
     missing or have an unexpected shape are reported once, with a `RuntimeWarning`."""
     with _lock:
         _state["generation"] += 1
@@ -177,7 +180,12 @@ def _settings(client: Any, options: _Options) -> tuple[wrappers.Settings, Callab
         return cached[2], cached[3]
     from . import client_settings
 
-    settings = client_settings(client, agent_id=options.agent_id, ledger=options.ledger, strict=options.strict)
+    if options.config is None:
+        from ..config import config_from_env_or_cwd
+
+        options.config = config_from_env_or_cwd()
+    settings = client_settings(client, agent_id=options.agent_id, ledger=options.ledger, strict=options.strict,
+                               config=options.config)
     canonical = functools.lru_cache(maxsize=1024)(settings.schema.canonical_name)
     client.__dict__[_CACHE_ATTR] = (options.generation, api_key, settings, canonical)
     return settings, canonical
