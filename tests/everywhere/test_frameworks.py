@@ -51,3 +51,25 @@ def test_agents_runner_and_plain_sdk_call_each_record_one_attributed_row(api, tm
     data = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.db*"))
     assert b"RESEARCH_OPENAI_KEY" in data  # the variable's name is stored...
     assert key.encode() not in data and key[8:].encode() not in data  # ...never its value
+
+
+def test_agents_client_built_inside_the_framework_is_recorded(api, ledger, monkeypatch):
+    """No user code touches the SDK client: agents' OpenAIProvider builds it from a key; only the
+    HTTP transport under it is the mock API."""
+    from agents.models import openai_provider
+
+    key = fake_key()
+    monkeypatch.setenv("TRIAGE_OPENAI_KEY", key)
+    monkeypatch.setattr(openai_provider, "_http_client", httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
+    agents.set_tracing_disabled(True)
+    install(ledger=ledger, agent_id="triage")
+    provider = openai_provider.OpenAIProvider(api_key=key, use_responses=False)  # chat completions this time
+    agent = agents.Agent(name="Triage", instructions="Answer briefly.", model="gpt-4o")
+    with attribution(ticket_id="T-200", customer_id="globex"):
+        result = agents.Runner.run_sync(agent, "Say hello", run_config=agents.RunConfig(model_provider=provider))
+    assert result.final_output == '{"answer": "Hello"}'
+    assert [path for path, _ in api.requests] == ["/v1/chat/completions"]
+    (record,) = rows(ledger)
+    assert (record.operation, record.agent_id, record.agent_source) == ("chat", "triage", "instrument")
+    assert (record.ticket_id, record.customer_id, record.key_env) == ("T-200", "globex", "TRIAGE_OPENAI_KEY")
+    assert record.input_tokens == 1000 and record.cost > 0
