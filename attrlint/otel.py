@@ -120,15 +120,20 @@ def _price(ledger: Any, record: dict[str, Any]) -> tuple[Decimal | None, str | N
     from .runtime.pricing import Usage
 
     cost, source = pricer.price(
-        record["provider"], record["model"], _utcnow(),
+        record["provider"], record["model"], _when(record.get("timestamp")),
         Usage(record["input_tokens"], record["cached_input_tokens"], record["cache_write_tokens"],
               record["output_tokens"]), record.get("service_tier"))
     return cost, source
 
 
-def _utcnow() -> Any:
+def _when(timestamp: Any) -> Any:
+    """The record's time (a datetime, or microseconds since the epoch), for the price's date."""
     import datetime as dt
 
+    if isinstance(timestamp, dt.datetime):
+        return timestamp
+    if isinstance(timestamp, int):
+        return dt.datetime.fromtimestamp(timestamp / 1_000_000, tz=dt.timezone.utc)
     return dt.datetime.now(dt.timezone.utc)
 
 
