@@ -1,7 +1,7 @@
 """The shared ledger on PostgreSQL (psycopg 3, the `postgres` extra).
 
-Rows go in as one `INSERT ... SELECT FROM unnest(arrays)` per batch; the id primary key with
-`ON CONFLICT DO NOTHING` makes a retried or replayed batch harmless. `?schema=NAME` in the URL
+Each batch is COPYed into a staging table and moved into the ledger in one statement; the id
+primary key with `ON CONFLICT DO NOTHING` makes a retried or replayed batch harmless. `?schema=NAME` in the URL
 puts the tables in their own schema (created on first use)."""
 
 from __future__ import annotations
@@ -32,13 +32,11 @@ _TYPES = {
     "reasoning_tokens": "BIGINT", "cost_nanos": "BIGINT", "latency_ms": "DOUBLE PRECISION",
     "status": "TEXT NOT NULL",
 }
-_ARRAY_TYPES = {c: ("bigint" if t.startswith("BIGINT") else "float8" if t.startswith("DOUBLE") else "text")
-                for c, t in ((c, _TYPES.get(c, "TEXT")) for c in ROW_COLUMNS)}
-_INSERT = (
-    f"INSERT INTO cost_records ({', '.join(ROW_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"%s::{_ARRAY_TYPES[c]}[]" for c in ROW_COLUMNS)
-    + ") ON CONFLICT (id) DO NOTHING"
-)
+_COLUMNS = ", ".join(ROW_COLUMNS)
+_STAGE = "CREATE TEMP TABLE IF NOT EXISTS attrlint_stage (LIKE cost_records) ON COMMIT DELETE ROWS"
+_COPY = f"COPY attrlint_stage ({_COLUMNS}) FROM STDIN"
+_MOVE = (f"INSERT INTO cost_records ({_COLUMNS}) SELECT {_COLUMNS} FROM attrlint_stage "
+         "ON CONFLICT (id) DO NOTHING")
 _DAY = "to_char(to_timestamp(ts_us / 1000000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -127,9 +125,15 @@ class PostgresStore(Store):
     # -- Store --------------------------------------------------------------------------------
 
     def write(self, rows: list[Row]) -> None:
+        """COPY the batch into a session-local staging table, then move it in one INSERT that
+        skips ids already present: binary-fast, and a retried batch is harmless."""
         conn = self._writer()
-        columns = [list(col) for col in zip(*rows)]
-        conn.execute(_INSERT, columns)
+        with conn.transaction():
+            conn.execute(_STAGE)
+            with conn.cursor() as cur, cur.copy(_COPY) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.execute(_MOVE)
 
     def records(self, since: Any, until: Any, filters: dict[str, Any]) -> Iterator[CostRecord]:
         where, params = where_clause(since, until, filters, "%s")

@@ -21,15 +21,15 @@ ROW_COLUMNS = (
 )
 Row = tuple[Any, ...]
 
-# Indexes serve the `totals` dimensions (covering the cost) and time ranges.
-# Low-cardinality `provider` goes without: every index slows ingest.
+# Indexes serve the `totals` dimensions and time ranges. Each ends with the cost, so a total is
+# read from the index alone; low-cardinality `provider` goes without (every index slows ingest).
 INDEXES = {
-    "ts": ("ts_us",),
+    "ts": ("ts_us", "cost_nanos"),
     "agent": ("agent_id", "ts_us", "cost_nanos"),
-    "ticket": ("ticket_id", "ts_us"),
-    "customer": ("customer_id", "ts_us"),
-    "model": ("model", "ts_us"),
-    "key": ("key_fingerprint", "ts_us"),
+    "ticket": ("ticket_id", "ts_us", "cost_nanos"),
+    "customer": ("customer_id", "ts_us", "cost_nanos"),
+    "model": ("model", "ts_us", "cost_nanos"),
+    "key": ("key_fingerprint", "ts_us", "cost_nanos"),
 }
 # Rows `reprice` looks for: a partial index holds only them, so it costs priced rows nothing.
 UNPRICED_INDEX = "CREATE INDEX IF NOT EXISTS cost_records_unpriced ON cost_records (id) WHERE cost_nanos IS NULL"

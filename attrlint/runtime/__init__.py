@@ -53,10 +53,10 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
     them `unattributed`. `environment` defaults to `ATTRLINT_ENVIRONMENT`, then to the
     `[tool.attrlint.keys]` entry of the env var holding the client's key.
     """
-    from .wrappers import patch_client
+    from .wrappers import patch_client, uninstrumented_copy
 
     settings = client_settings(client, agent_id=agent_id, ledger=ledger, strict=strict, environment=environment)
-    return patch_client(client.copy(), settings)  # type: ignore[attr-defined,no-any-return]
+    return patch_client(uninstrumented_copy(client), settings)  # type: ignore[no-any-return]
 
 
 def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,

@@ -146,7 +146,14 @@ def patch_client(client: Any, settings: Settings) -> Any:
     client.copy = copy
     client.with_options = copy
     client._attrlint_settings = settings
+    client._attrlint_uninstrumented_copy = original_copy
     return client
+
+
+def uninstrumented_copy(client: Any) -> Any:
+    """A plain copy of `client`; of the SDK client underneath if it is already instrumented
+    (so instrumenting twice replaces the settings instead of recording every call twice)."""
+    return getattr(client, "_attrlint_uninstrumented_copy", client.copy)()
 
 
 def _is_async(client: Any) -> bool:

@@ -293,3 +293,11 @@ def test_azure_client(api, ledger):
                                    metadata={"ticket_id": "T-1", "customer_id": "acme"})
     record = only(ledger)
     assert record.provider == "azure" and record.model == OPENAI_MODEL and record.cost is not None
+
+
+def test_instrumenting_twice_records_once_with_the_new_settings(openai_client, ledger):
+    first = instrument(openai_client, agent_id="triage", ledger=ledger)
+    second = instrument(first, agent_id="billing", ledger=ledger)
+    second.chat.completions.create(model="gpt-4o", messages=MESSAGES,
+                                   metadata={"ticket_id": "T-1", "customer_id": "acme"})
+    assert only(ledger).agent_id == "billing"
