@@ -112,17 +112,35 @@ def ledger() -> None:
 @click.option("--agent", help="Only this agent's calls.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today (budgets, --html).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a self-contained HTML cost report to this file.")
 def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
-           agent: str | None, fmt: str) -> None:
-    """Cost per agent, ticket, customer, day, model, provider or key."""
+           agent: str | None, fmt: str, today_text: str | None = None, html_path: str | None = None) -> None:
+    """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
+    month-to-date spend, budget, burn rate and forecast when agents have a monthly-budget."""
     if by2 == by:
         raise _Fail("--by2 must differ from --by")
     book = _open(url)
     dims = (by, by2) if by2 else (by,)
     try:
         totals = book.totals(dims, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent)
+        extra = _budget_columns(book, _today(today_text), agent) if dims == ("agent",) else None
+        if html_path:
+            _write_html(book, html_path, _today(today_text), since, until)
     finally:
         book.close()
+    if extra is not None:
+        headers, columns = extra
+        rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        table = [(_label(k), _money(v), *columns.pop(k, [""] * (len(headers)))) for k, v in rows]
+        table += [(_label(k), "", *cols) for k, cols in sorted(columns.items())]
+        if fmt in ("table", "markdown") and table:
+            table.append(("**total**" if fmt == "markdown" else "total", _money(sum(totals.values(), Decimal(0))),
+                          *([""] * len(headers))))
+        title = "LLM cost by agent, with month-to-date budgets" + (f" for {agent}" if agent else "")
+        click.echo(_render(["agent", "cost_usd", *headers], table, fmt, title))
+        return
     rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
     table = [(*(_label(x) for x in ((k,) if len(dims) == 1 else k)), _money(v)) for k, v in rows]
     total = sum(totals.values(), Decimal(0))
@@ -267,3 +285,83 @@ def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt
         rows.append(("total", *(_money(v) for v in sums)))
     headers = [by, "invoice_usd", "ledger_attributed_usd", "ledger_unattributed_usd", "unattributed_remainder_usd"]
     click.echo(_render(headers, rows, fmt, f"Invoice {invoice.name} vs ledger, by {by}"))
+
+
+# -- budgets and the HTML report (attrlint.budget, attrlint.html_report) ----------------------------
+
+def _today(value: str | None) -> dt.date:
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _Fail(f"--today {value!r}: expected a date like 2026-01-31") from None
+
+
+def _config() -> Any:
+    from .config import ConfigError, config_from_env_or_cwd
+
+    try:
+        return config_from_env_or_cwd()
+    except ConfigError as exc:
+        raise _Fail(f"attrlint: error: {exc}") from None
+
+
+_BUDGET_HEADERS = ["mtd_usd", "budget_usd", "burn_usd_per_day", "forecast_usd", "forecast_vs_budget"]
+
+
+def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[str], dict[Any, list[str]]] | None:
+    """Budget columns per agent, or None when no agent has a monthly-budget (plain report)."""
+    from .budget import budgets, money, percent
+
+    try:
+        config = _config()
+    except _Fail as exc:  # the plain report does not need the configuration
+        click.echo(f"{exc.message} (budget columns left out)", err=True)
+        return None
+    if not any(a.monthly_budget is not None for a in config.agents.values()):
+        return None
+    rows = [b for b in budgets(config, book, today) if agent is None or b.agent == agent]
+    return _BUDGET_HEADERS, {b.agent: [money(b.month_to_date), money(b.budget), money(b.burn_per_day),
+                                       money(b.forecast), percent(b.forecast_share)] for b in rows}
+
+
+@ledger.command()
+@ledger_option
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+def budget(url: str | None, today_text: str | None, fmt: str) -> None:
+    """Month-to-date spend against each agent's monthly-budget; exit 1 when an agent is
+    forecast over budget (linear forecast: spend so far / days elapsed x days in month)."""
+    from .budget import budgets, money, percent
+
+    today = _today(today_text)
+    config = _config()
+    if not any(a.monthly_budget is not None for a in config.agents.values()):
+        raise _Fail("attrlint: error: no agent has a monthly-budget; add `monthly-budget = USD` to "
+                    "[tool.attrlint.agents.NAME]")
+    book = _open(url)
+    try:
+        rows = budgets(config, book, today)
+    finally:
+        book.close()
+    table = [(b.agent, money(b.month_to_date), money(b.budget), money(b.burn_per_day), money(b.forecast),
+              percent(b.forecast_share), "OVER" if b.over else ("" if b.budget is None else "ok")) for b in rows]
+    title = f"Budgets, {today:%B %Y} to {today} (day {today.day})"
+    click.echo(_render(["agent", *_BUDGET_HEADERS, "status"], table, fmt, title))
+    over = [b.agent for b in rows if b.over]
+    if over:
+        if fmt in ("table", "markdown"):
+            click.echo(f"\nforecast over budget: {', '.join(over)}")
+        sys.exit(1)
+
+
+def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: str | None) -> None:
+    from .html_report import render_html
+
+    text = render_html(book, _config(), today=today, since=_date(since, "--since"), until=_date(until, "--until"))
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None

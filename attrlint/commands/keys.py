@@ -258,3 +258,41 @@ def _toml_key(name: str) -> str:
     import re
 
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
+@keys.command("audit")
+@click.option("--ledger", "url", envvar="ATTRLINT_LEDGER_URL", metavar="URL",
+              help="sqlite:///PATH or postgresql://... (default: ATTRLINT_LEDGER_URL, else .attrlint/ledger.db)")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="The window, in days.")
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--max-unattributed", type=click.FloatRange(0, 1), default=0.10, show_default=True,
+              help="Flag keys whose share of unattributed calls is over this.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table")
+def audit_keys(url, days, today_text, config_path, max_unattributed, output_format) -> None:
+    """The registry joined with the ledger: usage, cost and expiry per key; keys to retire,
+    expired keys in use, cost spikes, unattributed calls, unregistered keys. Exit 1 on findings."""
+    from ..audit import audit, history_start, render_text
+    from ..config import load_config
+    from ..ledger_cli import _open, _render
+
+    today = _today(today_text)
+    try:
+        config = load_config(Path(config_path) if config_path else None)
+    except ConfigError as exc:
+        click.echo(f"attrlint: error: {exc}", err=True)
+        sys.exit(2)
+    if not config.keys:
+        click.echo("attrlint: error: no [tool.attrlint.keys] entries to audit; `attrlint init` drafts them", err=True)
+        sys.exit(2)
+    book = _open(url)
+    try:
+        result = audit(config, book.records(since=history_start(today, days)), today=today, days=days,
+                       max_unattributed=max_unattributed)
+    finally:
+        book.close()
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(render_text(result, output_format == "markdown", _render))
+    sys.exit(1 if result.findings else 0)

@@ -16,9 +16,11 @@ import threading
 from typing import Any, TypeVar
 
 from .context import attribution, current
+from .everywhere import install, installed, uninstall
 from .wrappers import AttributionError
 
-__all__ = ["AttributionError", "CostRecord", "Ledger", "attribution", "current", "default_ledger", "instrument"]
+__all__ = ["AttributionError", "CostRecord", "Ledger", "attribution", "current", "default_ledger", "install",
+           "installed", "instrument", "uninstall"]
 
 ClientT = TypeVar("ClientT")
 
@@ -51,28 +53,37 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
     them `unattributed`. `environment` defaults to `ATTRLINT_ENVIRONMENT`, then to the
     `[tool.attrlint.keys]` entry of the env var holding the client's key.
     """
+    from .wrappers import patch_client, uninstrumented_copy
+
+    settings = client_settings(client, agent_id=agent_id, ledger=ledger, strict=strict, environment=environment)
+    return patch_client(uninstrumented_copy(client), settings)  # type: ignore[no-any-return]
+
+
+def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,
+                    environment: str | None = None, config: Any = None) -> Any:
+    """What recording a call on `client` needs (a `wrappers.Settings`): its provider, its key's
+    fingerprint and environment variable name(s), the key registry's agent and environment for
+    that variable, the configured strictness and required fields, and where to record.
+    `config` defaults to `config_from_env_or_cwd()`."""
     from ..config import config_from_env_or_cwd
-    from .wrappers import (
-        Settings,
-        family_of,
-        key_env_names,
-        key_fingerprint,
-        patch_client,
-        uninstrumented_copy,
-    )
+    from .wrappers import Settings, family_of, key_env_names, key_fingerprint
 
     family, provider = family_of(client)
-    config = config_from_env_or_cwd()
+    if config is None:
+        config = config_from_env_or_cwd()
     api_key = getattr(client, "api_key", None)
     key_env = key_env_names(api_key)
+    registry_agent = None
     if environment is None:
         environment = os.environ.get("ATTRLINT_ENVIRONMENT")
-    if environment is None and key_env:
-        for name in key_env.split(","):
-            entry = config.keys.get(name)
-            if entry is not None and entry.environment:
-                environment = entry.environment
-                break
+    for name in key_env.split(",") if key_env else ():
+        entry = config.keys.get(name)
+        if entry is None:
+            continue
+        if environment is None and entry.environment:
+            environment = entry.environment
+        if registry_agent is None and entry.agent:
+            registry_agent = entry.agent
 
     agents = config.agents
     schema = config.schema
@@ -83,13 +94,12 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
             return entry.required_fields
         return schema.required
 
-    settings = Settings(
+    return Settings(
         family=family, provider=provider, agent_id=agent_id,
         strict=config.strict if strict is None else strict, environment=environment,
         key_fingerprint=key_fingerprint(api_key), key_env=key_env, schema=schema, required=required,
-        ledger_fn=(lambda: ledger) if ledger is not None else default_ledger,
+        ledger_fn=(lambda: ledger) if ledger is not None else default_ledger, registry_agent=registry_agent,
     )
-    return patch_client(uninstrumented_copy(client), settings)  # type: ignore[attr-defined,no-any-return]
 
 
 def __getattr__(name: str) -> Any:

@@ -39,6 +39,9 @@ _ROUTES = {
     "anthropic": {"/v1/messages": "messages", "/messages": "messages"},
 }
 _MAIN_FIELDS = ("agent_id", "ticket_id", "customer_id")
+# Called on the caller's thread after each record is queued: hook(ledger, record_kwargs, request_model).
+# attrlint.otel adds one; a hook that raises is logged, never seen by the caller.
+RECORD_HOOKS: list[Callable[[Any, dict[str, Any], Any], None]] = []
 _ZERO = Decimal(0)
 
 
@@ -69,6 +72,7 @@ class Settings:
     schema: Schema
     required: Callable[[str | None], tuple[str, ...]]
     ledger_fn: Callable[[], Any]
+    registry_agent: str | None = None  # the agent `[tool.attrlint.keys.ENV]` names for the client's key
 
     def __post_init__(self) -> None:
         # Per-call lookups, memoised: metadata keys and values repeat from call to call.
@@ -215,6 +219,9 @@ class _Call:
                     if name == "agent_id":
                         source = "call"
                     fields[name] = str(value)
+        if settings.registry_agent and settings.schema.is_placeholder(fields.get("agent_id")):
+            fields["agent_id"] = settings.registry_agent
+            source = "registry"
         self.agent_source = source if fields.get("agent_id") else None
         is_placeholder = settings.is_placeholder  # type: ignore[attr-defined]
         fields = {k: v for k, v in fields.items() if not is_placeholder(v)}
@@ -315,14 +322,14 @@ class _Call:
             latency_ms = round((time.perf_counter() - self.started) * 1000, 3)
             model = str(model) if model else None
             enqueue = getattr(ledger, "_enqueue", None)
-            if enqueue is not None:  # attrlint's Ledger: skip keyword-argument handling
+            if enqueue is not None and not RECORD_HOOKS:  # attrlint's Ledger: skip keyword handling
                 enqueue(self.started_us, settings.provider, self.operation, model, fields.get("agent_id"),
                         fields.get("ticket_id"), fields.get("customer_id"), extra,
                         fields.get("environment") or settings.environment, *tokens, cost, None,
                         settings.key_fingerprint, request_id, status, latency_ms, settings.key_env,
                         self.agent_source, self.attributed, service_tier)
                 return
-            ledger.record(
+            record = dict(
                 provider=settings.provider, operation=self.operation, model=model,
                 agent_id=fields.get("agent_id"), ticket_id=fields.get("ticket_id"),
                 customer_id=fields.get("customer_id"), metadata=extra,
@@ -334,6 +341,9 @@ class _Call:
                 attributed=self.attributed, latency_ms=latency_ms,
                 service_tier=service_tier, timestamp=self.started_us,
             )
+            ledger.record(**record)
+            for hook in RECORD_HOOKS:
+                hook(ledger, record, self.body.get("model"))
         except Exception:
             log.warning("attrlint: could not queue a cost record", exc_info=True)
 
