@@ -21,7 +21,7 @@ import inspect
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,11 +160,11 @@ def _covered(client: Any, family: str, args: tuple[Any, ...], kwargs: dict[str, 
     if operation is None or not isinstance(body, dict):
         return None
     try:
-        settings, canonical = _settings(client, options)
+        settings = _settings(client, options)
     except Exception:  # never break the SDK: an unrecognised client goes through unrecorded
         log.warning("attrlint: cannot record calls of %s", type(client).__qualname__, exc_info=True)
         return None
-    call = wrappers._Call(settings, operation, body, canonical)  # may raise AttributionError (strict)
+    call = wrappers._Call(settings, operation, body)  # may raise AttributionError (strict)
     if call.body is not body:
         request_options = request_options.model_copy() if hasattr(request_options, "model_copy") \
             else request_options.copy()
@@ -173,11 +173,11 @@ def _covered(client: Any, family: str, args: tuple[Any, ...], kwargs: dict[str, 
     return call, request_options, {"headers": headers if isinstance(headers, Mapping) else {}}
 
 
-def _settings(client: Any, options: _Options) -> tuple[wrappers.Settings, Callable[[str], str | None]]:
+def _settings(client: Any, options: _Options) -> wrappers.Settings:
     cached = client.__dict__.get(_CACHE_ATTR)
     api_key = getattr(client, "api_key", None)
     if cached is not None and cached[0] == options.generation and cached[1] == api_key:
-        return cached[2], cached[3]
+        return cached[2]
     from . import client_settings
 
     if options.config is None:
@@ -186,9 +186,8 @@ def _settings(client: Any, options: _Options) -> tuple[wrappers.Settings, Callab
         options.config = config_from_env_or_cwd()
     settings = client_settings(client, agent_id=options.agent_id, ledger=options.ledger, strict=options.strict,
                                config=options.config)
-    canonical = functools.lru_cache(maxsize=1024)(settings.schema.canonical_name)
-    client.__dict__[_CACHE_ATTR] = (options.generation, api_key, settings, canonical)
-    return settings, canonical
+    client.__dict__[_CACHE_ATTR] = (options.generation, api_key, settings)
+    return settings
 
 
 def _replace_options(args: tuple[Any, ...], kwargs: dict[str, Any], options: Any) -> tuple[Any, ...]:
