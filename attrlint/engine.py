@@ -23,16 +23,130 @@ _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]
 _FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
 
 
-def _prefilter_pattern(catalogue: Catalogue) -> re.Pattern[str]:
-    """Text that any finding needs: an SDK name, a metadata-bearing chain, an env var read,
-    the runtime, or a key-format literal. Files without any of it never reach the parser."""
-    words = {m.split(".")[-1] for sdk in catalogue.sdks.values() for m in sdk.modules}
-    words |= {m.split(".")[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
-    words |= set(catalogue.reexports)
-    words |= {"completions", "responses", "environ", "getenv", "attrlint", "api_key", "bedrock"}
-    words |= {name.split(".")[-1] for name in catalogue.clients}
-    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)
-    return re.compile("|".join(alternatives) + "|" + catalogue.key_regex.pattern)
+_ENV_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z0-9_]*(?:KEY|TOKEN)[A-Za-z0-9_]*", re.IGNORECASE)
+
+
+def _literal_prefixes(pattern: str) -> list[str] | None:
+    """The literal texts every match of `pattern` starts with (None when there is none)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    def prefixes(items: list) -> list[str] | None:
+        text = ""
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                text += chr(arg)
+                continue
+            if name == "SUBPATTERN":
+                inner = prefixes(list(arg[-1]))
+            elif name == "BRANCH":
+                inner = []
+                for branch in arg[1]:
+                    found = prefixes(list(branch))
+                    if found is None:
+                        return [text] if text else None
+                    inner.extend(found)
+            else:
+                inner = None
+            if inner is None:
+                return [text] if text else None
+            return [text + p for p in inner]
+        return [text] if text else None
+
+    try:
+        return prefixes(list(_parser.parse(pattern)))
+    except Exception:  # noqa: BLE001 - an unusual pattern: no shortcut, use the full regex
+        return None
+
+
+class Prefilter:
+    """Decides from the text alone, before any parse, whether a file can produce a finding
+    or a project-wide fact. Plain substring tests (C speed) come first; regexes run only
+    on the few files those admit.
+
+    A file passes when it has any of:
+    - an SDK module name (or a re-exporting module) and a call of a billable method, a
+      client constructor or a factory (`create(`, `completion(`, `OpenAI(`, ...);
+    - `attrlint` (the runtime's attribution blocks);
+    - an environment read (`environ`/`getenv`) of a key-shaped name that names a vendor,
+      or of a key declared in the configuration;
+    - a literal in one of the catalogue's key formats;
+    - a call of a configured wrapper.
+    """
+
+    def __init__(self, catalogue: Catalogue, config: Config) -> None:
+        self.catalogue = catalogue
+        modules = {m for sdk in catalogue.sdks.values() for m in sdk.modules}
+        words = {m.split(".")[0] for m in modules} | {m.split(".")[-1] for m in modules}
+        words |= {m.split(".")[0] for m in catalogue.reexports}
+        self.sdk_words = tuple(sorted(words, key=len, reverse=True))
+        tails = set(catalogue.method_tails)
+        tails |= {name.split(".")[-1] for name in catalogue.clients}
+        tails |= {name.split(".")[-1] for name in catalogue.functions}
+        tails |= {attr for sdk in catalogue.sdks.values() for attr, _ in sdk.factories}
+        self.calls = re.compile(
+            r"\b(?:" + "|".join(sorted(map(re.escape, tails), key=len, reverse=True)) + r")\s*\(")
+        wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
+        self.wrapper_calls = (
+            re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, wrappers))) + r")\s*\(") if wrappers else None)
+        self.declared_envs = tuple(sorted(config.keys))
+        prefixes: list[str] | None = []
+        for alternative in _split_alternatives(catalogue.key_regex.pattern):
+            found = _literal_prefixes(alternative)
+            if found is None:
+                prefixes = None
+                break
+            prefixes.extend(found)  # type: ignore[union-attr]
+        if prefixes is not None:  # "sk-" makes "sk-proj" redundant
+            prefixes = [p for p in set(prefixes) if not any(q != p and p.startswith(q) for q in prefixes)]
+        self.key_prefixes = tuple(sorted(prefixes)) if prefixes is not None else None
+
+    def __call__(self, text: str) -> bool:
+        if any(word in text for word in self.sdk_words) and self.calls.search(text):
+            return True
+        if "attrlint" in text:
+            return True
+        if ("environ" in text or "getenv" in text) and self._env_key(text):
+            return True
+        if (self.key_prefixes is None or any(p in text for p in self.key_prefixes)) \
+                and self.catalogue.key_regex.search(text):
+            return True
+        return bool(self.wrapper_calls is not None and self.wrapper_calls.search(text))
+
+    def _env_key(self, text: str) -> bool:
+        if any(env in text for env in self.declared_envs):
+            return True
+        for match in set(_ENV_NAME.findall(text)):
+            if is_key_shaped(match) and self.catalogue.vendor_of_env(match):
+                return True
+        return False
+
+    def search(self, text: str) -> bool:  # the old regex-like spelling
+        return self(text)
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """Top-level `|` alternatives of a regex."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = pattern.index("]", i + 2 if pattern[i + 1:i + 2] in ("]", "^") else i + 1)
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
 
 @dataclass
@@ -98,7 +212,7 @@ class Linter:
         self.catalogue = catalogue or load_catalogue()
         self.codes = enabled_codes(config, self.options)
         self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
-        self.prefilter = _prefilter_pattern(self.catalogue)
+        self.prefilter = Prefilter(self.catalogue, config)
         self.strict = self.options.strict or config.strict
 
     # -- entry points ---------------------------------------------------------------------
@@ -120,7 +234,7 @@ class Linter:
         result = FileResult(path=path)
         if _FILE_NOQA.search(text[:4096]) or (len(text) > 4096 and _FILE_NOQA.search(text)):
             return result
-        if tree is None and not self.prefilter.search(text):
+        if tree is None and not self.prefilter(text):
             result.skipped = True
             return result
         lines = text.splitlines()
