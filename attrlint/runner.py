@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .config import Config, load_config, find_pyproject
-from .discovery import iter_files
+from .discovery import Excluder, iter_files
 from .engine import Linter, Options
 from .types import FileResult, Finding
 
@@ -153,10 +153,13 @@ def run(
         result.warnings.append(message)
         warn(message)
 
+    excluders: dict[int, Excluder] = {}
     for given in paths:
         root_config = resolver.for_path(given)
-        for path in iter_files([given], lambda p, c=root_config: c.is_excluded(p),
-                               force_exclude=force_exclude, on_warning=on_warning):
+        excluder = excluders.get(id(root_config))
+        if excluder is None:
+            excluder = excluders[id(root_config)] = Excluder(root_config)
+        for path in iter_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning):
             items.append((path, linter_for(resolver.for_path(path))))
 
     for file_result in lint_items(items, linters, jobs or default_jobs()):
