@@ -61,6 +61,13 @@ class Excluder:
         """(relative POSIX path of a directory, whether one of its parts is excluded)."""
         known = self._dirs.get(directory)
         if known is None:
+            parent, name = os.path.split(directory)
+            above = self._dirs.get(parent)
+            if above is not None and name and not os.path.islink(directory):
+                rel = f"{above[0]}/{name}" if above[0] else name
+                hit = above[1] or bool(self.part and self.part.match(name))
+                known = self._dirs[directory] = (rel, hit)
+                return known
             resolved = Path(directory).resolve()
             try:
                 rel = PurePosixPath(resolved.relative_to(self._root)).as_posix()
@@ -73,8 +80,10 @@ class Excluder:
             known = self._dirs[directory] = (rel, hit)
         return known
 
-    def __call__(self, path: str) -> bool:
-        if os.path.islink(path):
+    def __call__(self, path: str, *, link: bool | None = None) -> bool:
+        if link is None:
+            link = os.path.islink(path)
+        if link:
             return self.config.is_excluded(path)
         absolute = os.path.abspath(path)
         directory, name = os.path.split(absolute)
@@ -103,6 +112,12 @@ def iter_files(
     """Yield source files as displayed paths (relative to the cwd when given relative)."""
     suffixes = SOURCE_SUFFIXES + ((NOTEBOOK_SUFFIX,) if notebooks else ())
     seen_inodes: set[tuple[int, int]] = set()
+    if isinstance(is_excluded, Excluder):
+        def excluded(path: str, link: bool) -> bool:
+            return is_excluded(path, link=link)
+    else:
+        def excluded(path: str, link: bool) -> bool:
+            return is_excluded(path)
     for given in paths:
         if os.path.isfile(given) or (os.path.lexists(given) and not os.path.isdir(given)):
             if force_exclude and is_excluded(given):
@@ -146,19 +161,20 @@ def iter_files(
                 path = entry.path if directory != "." else entry.name
                 try:
                     is_dir = entry.is_dir()
+                    link = entry.is_symlink()
                 except OSError:
                     continue
                 if is_dir:
-                    if not is_excluded(path):
+                    if not excluded(path, link):
                         subdirs.append(path)
                     continue
-                if not entry.name.endswith(suffixes) or is_excluded(path):
+                if not entry.name.endswith(suffixes) or excluded(path, link):
                     continue
                 if visible is not None and os.path.abspath(path) not in visible \
                         and os.path.realpath(path) not in visible:
                     continue
                 try:
-                    if entry.is_symlink():
+                    if link:
                         target = os.stat(path)
                         inode = (target.st_dev, target.st_ino)
                     else:

@@ -48,6 +48,10 @@ class ConfigResolver:
         directory = os.path.dirname(os.path.abspath(path)) if not os.path.isdir(path) else os.path.abspath(path)
         config = self._by_dir.get(directory)
         if config is None:
+            parent = self._by_dir.get(os.path.dirname(directory))
+            if parent is not None and not os.path.exists(os.path.join(directory, "pyproject.toml")):
+                self._by_dir[directory] = parent  # the nearest configuration is the parent's
+                return parent
             pyproject = find_pyproject(Path(directory))
             config = self._by_file.get(pyproject)
             if config is None:
@@ -122,7 +126,7 @@ _WORKER: dict[str, object] = {}
 _SLOT_WIDTH = 3  # item position, start time, pid
 
 
-def _worker_init(linters: dict[int, Linter], slots, counter, keyed: bool) -> None:  # noqa: ANN001
+def _worker_init(linters: dict[int, Linter], slots, counter, keyed: bool) -> None:
     with counter.get_lock():
         slot = counter.value
         counter.value += 1
@@ -174,7 +178,7 @@ def lint_items(items: list[tuple[str, int]], linters: dict[int, Linter], jobs: i
 
 
 class _Pool:
-    def __init__(self, items, linters, jobs, timeout, keyed, progress) -> None:  # noqa: ANN001
+    def __init__(self, items, linters, jobs, timeout, keyed, progress) -> None:
         self.items, self.linters, self.jobs = items, linters, jobs
         self.timeout, self.keyed, self.progress = timeout, keyed, progress
 
@@ -231,10 +235,7 @@ class _Pool:
             while futures:
                 finished, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    try:
-                        chunk_results = future.result()
-                    except BrokenProcessPool:
-                        raise
+                    chunk_results = future.result()  # BrokenProcessPool when a worker died
                     for position, keyed in chunk_results:
                         done.add(position)
                         yield position, keyed
