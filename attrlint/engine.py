@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .analyzer import Analyzer
-from .catalogue import Catalogue, is_key_shaped, load_catalogue
+from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
 from .types import FileResult, Finding, KeyRef
@@ -24,39 +24,6 @@ _FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
 
 
 _ENV_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z0-9_]*(?:KEY|TOKEN)[A-Za-z0-9_]*", re.IGNORECASE)
-
-
-def _literal_prefixes(pattern: str) -> list[str] | None:
-    """The literal texts every match of `pattern` starts with (None when there is none)."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    def prefixes(items: list) -> list[str] | None:
-        text = ""
-        for op, arg in items:
-            name = str(op)
-            if name == "LITERAL":
-                text += chr(arg)
-                continue
-            if name == "SUBPATTERN":
-                inner = prefixes(list(arg[-1]))
-            elif name == "BRANCH":
-                inner = []
-                for branch in arg[1]:
-                    found = prefixes(list(branch))
-                    if found is None:
-                        return [text] if text else None
-                    inner.extend(found)
-            else:
-                inner = None
-            if inner is None:
-                return [text] if text else None
-            return [text + p for p in inner]
-        return [text] if text else None
-
-    try:
-        return prefixes(list(_parser.parse(pattern)))
-    except Exception:  # noqa: BLE001 - an unusual pattern: no shortcut, use the full regex
-        return None
 
 
 class Prefilter:
@@ -90,16 +57,7 @@ class Prefilter:
         self.wrapper_calls = (
             re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, wrappers))) + r")\s*\(") if wrappers else None)
         self.declared_envs = tuple(sorted(config.keys))
-        prefixes: list[str] | None = []
-        for alternative in _split_alternatives(catalogue.key_regex.pattern):
-            found = _literal_prefixes(alternative)
-            if found is None:
-                prefixes = None
-                break
-            prefixes.extend(found)  # type: ignore[union-attr]
-        if prefixes is not None:  # "sk-" makes "sk-proj" redundant
-            prefixes = [p for p in set(prefixes) if not any(q != p and p.startswith(q) for q in prefixes)]
-        self.key_prefixes = tuple(sorted(prefixes)) if prefixes is not None else None
+        self.key_prefixes = key_prefixes(catalogue.key_regex)
 
     def __call__(self, text: str) -> bool:
         if any(word in text for word in self.sdk_words) and self.calls.search(text):
@@ -123,30 +81,6 @@ class Prefilter:
 
     def search(self, text: str) -> bool:  # the old regex-like spelling
         return self(text)
-
-
-def _split_alternatives(pattern: str) -> list[str]:
-    """Top-level `|` alternatives of a regex."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            j = pattern.index("]", i + 2 if pattern[i + 1:i + 2] in ("]", "^") else i + 1)
-            i = j + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
 
 
 @dataclass
@@ -226,6 +160,8 @@ class Linter:
             reason = str(exc).split("\n")[0]
             if isinstance(exc, UnicodeDecodeError):
                 reason = f"cannot decode as {exc.encoding} at byte {exc.start}; add a coding line or save as UTF-8"
+            elif "encoding declaration" in reason:
+                reason = "not valid UTF-8 and no coding line; add a coding line or save as UTF-8"
             return self._unparsable(path, 1, 1, f"cannot read source: {reason}")
         return self.lint_text(text, path, real_path=real_path)
 
