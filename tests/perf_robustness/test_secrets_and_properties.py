@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import hypothesmith
@@ -82,8 +81,7 @@ LINTER = Linter(Config())
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_generated_programs_never_crash(source: str) -> None:
-    result = LINTER.lint_text(source, "gen.py", tree=None)
-    assert result.warning is None
+    assert LINTER.lint_text(source, "gen.py", tree=None).warning is None
     LINTER.lint_bytes(source.encode("utf-8", "surrogatepass"), "gen.py")
     # the same program with an LLM call appended must not crash the analysis either
     LINTER.lint_text(source + "\nimport openai\nopenai.OpenAI().chat.completions.create(metadata={})\n", "gen.py")
