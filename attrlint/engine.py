@@ -23,7 +23,16 @@ _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]
 _FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
 
 
-_ENV_NAME = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z0-9_]*(?:KEY|TOKEN)[A-Za-z0-9_]*", re.IGNORECASE)
+def _call_of(names: set[str]) -> re.Pattern[str]:
+    """`name(` for any of `names`, as a regex that starts with the literal `(` (so the regex
+    engine skips to each parenthesis) and checks the name behind it, grouped by length
+    because a look-behind must have a fixed width. Whitespace before the parenthesis
+    (`create (`, pycodestyle E211) is not admitted."""
+    by_length: dict[int, list[str]] = {}
+    for name in sorted(names):
+        by_length.setdefault(len(name), []).append(re.escape(name))
+    behind = "|".join(f"(?<=(?<!\\w)(?:{'|'.join(group)})\\()" for group in by_length.values())
+    return re.compile(f"\\((?:{behind})")
 
 
 class Prefilter:
@@ -51,11 +60,9 @@ class Prefilter:
         tails |= {name.split(".")[-1] for name in catalogue.clients}
         tails |= {name.split(".")[-1] for name in catalogue.functions}
         tails |= {attr for sdk in catalogue.sdks.values() for attr, _ in sdk.factories}
-        self.calls = re.compile(
-            r"\b(?:" + "|".join(sorted(map(re.escape, tails), key=len, reverse=True)) + r")\s*\(")
+        self.calls = _call_of(tails)
         wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
-        self.wrapper_calls = (
-            re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, wrappers))) + r")\s*\(") if wrappers else None)
+        self.wrapper_calls = _call_of(wrappers) if wrappers else None
         self.declared_envs = tuple(sorted(config.keys))
         self.key_prefixes = key_prefixes(catalogue.key_regex)
 
@@ -74,10 +81,20 @@ class Prefilter:
     def _env_key(self, text: str) -> bool:
         if any(env in text for env in self.declared_envs):
             return True
-        for match in set(_ENV_NAME.findall(text)):
-            if is_key_shaped(match) and self.catalogue.vendor_of_env(match):
-                return True
-        return False
+        low = text.lower()
+        names: set[str] = set()
+        for needle in ("key", "token"):
+            at = low.find(needle)
+            while at >= 0:
+                start, end = at, at + len(needle)
+                while start and (low[start - 1] == "_" or low[start - 1].isalnum()):
+                    start -= 1
+                while end < len(low) and (low[end] == "_" or low[end].isalnum()):
+                    end += 1
+                names.add(text[start:end])
+                at = low.find(needle, end)
+        vendor_of = self.catalogue.vendor_of_env
+        return any(is_key_shaped(name) and vendor_of(name) for name in names)
 
     def search(self, text: str) -> bool:  # the old regex-like spelling
         return self(text)
