@@ -13,7 +13,6 @@ import tokenize
 from dataclasses import dataclass
 from typing import Iterable
 
-from .analyzer import Analyzer
 from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
@@ -200,6 +199,8 @@ class Linter:
                 return self._unparsable(path, line, col, f"syntax error: {exc.msg}")
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
+        from .analyzer import Analyzer  # loaded only once a file passes the prefilter
+
         try:
             module = Analyzer(self.catalogue, self.config.schema).run(tree)
         except RecursionError:
