@@ -9,11 +9,14 @@ resolved stays unknown; rules treat unknown as "cannot verify", never as a findi
 from __future__ import annotations
 
 import ast
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator
+from pathlib import Path
 
 from .catalogue import Catalogue, ClientSpec, Sdk
 from .model import (
+    CallSite,
     ClientConstruction,
     EnvRead,
     FieldSource,
@@ -22,6 +25,7 @@ from .model import (
     Metadata,
     MetadataEntry,
     Module,
+    WrapperDef,
 )
 from .schema import Schema
 
@@ -29,6 +33,7 @@ RUNTIME = "attrlint.runtime"
 ATTRIBUTION = f"{RUNTIME}.attribution"
 INSTRUMENT = f"{RUNTIME}.instrument"
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"})
+PROJECT = "<project>."  # prefix of names imported from a project package that shadows an SDK
 CHAIN_SKIP = frozenset({"with_raw_response", "with_streaming_response"})
 
 
@@ -68,11 +73,36 @@ class DictVal(Value):
     entries: dict[str, MetadataEntry] = field(default_factory=dict)
     complete: bool = True
     node: ast.expr | None = None
+    spreads: set[str] = field(default_factory=set)  # names spread into it with ** (a forwarded **kwargs)
+
+
+@dataclass(frozen=True)
+class InstanceVal(Value):
+    """An instance of a project class (`Helper()`, `llm: Helper`): its methods may be wrappers."""
+
+    cls: str  # "<local>.Helper" or "pkg.mod.Helper"
+
+
+@dataclass
+class FuncInfo:
+    qual: str
+    params: list[str]  # positional, without self/cls
+    kwonly: list[str]
+    kwarg: str | None
+    names: frozenset[str]  # every parameter name
 
 
 @dataclass(frozen=True)
 class EnvVal(Value):
     read: EnvRead
+
+
+@dataclass(frozen=True)
+class LocalFunc(Value):
+    """A function defined in this module; `returns` is what a call to it evaluates to."""
+
+    name: str
+    returns: Value = field(default_factory=lambda: UNKNOWN)
 
 
 @dataclass
@@ -87,7 +117,7 @@ class SelfVal(Value):
 
 
 class Scope:
-    __slots__ = ("bindings", "parent", "cls")
+    __slots__ = ("bindings", "cls", "parent")
 
     def __init__(self, parent: Scope | None, cls: ClassInfo | None = None) -> None:
         self.bindings: dict[str, Value] = {}
@@ -115,9 +145,15 @@ def str_const(node: ast.AST | None) -> str | None:
 
 
 class Analyzer(ast.NodeVisitor):
-    def __init__(self, catalogue: Catalogue, schema: Schema) -> None:
+    def __init__(self, catalogue: Catalogue, schema: Schema, *, local_roots: frozenset[str] = frozenset()) -> None:
         self.cat = catalogue
         self.schema = schema
+        # top-level project packages that share a name with an SDK (a local `agents/`)
+        self.local_roots = local_roots
+        self.returns: list[list[Value]] = []
+        self.funcs: list[FuncInfo] = []
+        self.quals: list[str] = []
+        self.wrappers: dict[str, WrapperDef] = {}
         self.module = Module()
         self.scope = Scope(None)
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
@@ -142,21 +178,28 @@ class Analyzer(ast.NodeVisitor):
             if isinstance(owner, SelfVal) and value is not UNKNOWN:
                 owner.cls.attrs[target.attr] = value
 
+    def imported(self, name: str) -> QName:
+        """The value of an imported name; project packages that shadow an SDK stay the project's."""
+        if name.split(".", 1)[0] in self.local_roots:
+            return QName(PROJECT + name)
+        return QName(self.cat.normalise(name))
+
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.asname:
-                self.scope.bindings[alias.asname] = QName(self.cat.normalise(alias.name))
+                self.scope.bindings[alias.asname] = self.imported(alias.name)
             else:
                 root = alias.name.split(".", 1)[0]
-                self.scope.bindings[root] = QName(self.cat.normalise(root))
+                self.scope.bindings[root] = self.imported(root)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         base = "." * node.level + (node.module or "")
         for alias in node.names:
             if alias.name == "*":
                 continue
-            qname = self.cat.normalise(f"{base}.{alias.name}" if base else alias.name)
-            self.scope.bindings[alias.asname or alias.name] = QName(qname)
+            qname = f"{base}.{alias.name}" if node.module else f"{base}{alias.name}"
+            self.scope.bindings[alias.asname or alias.name] = (
+                QName(qname) if node.level else self.imported(qname))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for deco in node.decorator_list:
@@ -164,13 +207,18 @@ class Analyzer(ast.NodeVisitor):
         for base in (*node.bases, *node.keywords):
             self.visit(base)
         info = ClassInfo(node.name)
+        bases = [self._project_name(b.name) for b in map(self.ev, node.bases) if isinstance(b, QName)]
+        if any(bases):
+            self.module.classes[".".join((*self.quals, node.name))] = [b for b in bases if b]
         outer = self.scope
         self.scope = Scope(outer, info)
         self._prescan_class(node, info)
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
+        self.quals.append(node.name)
         for stmt in node.body:
             self.visit(stmt)
+        self.quals.pop()
         self.context, self.context_unresolved = saved
         self.scope = outer
         self.scope.bindings[node.name] = QName(f"<local>.{node.name}")
@@ -227,7 +275,13 @@ class Analyzer(ast.NodeVisitor):
             spec = self.cat.clients.get(value.name)
             if spec is not None:
                 return ClientVal(self.cat.sdks[spec.sdk], spec)
+            if self._is_project_class(value.name):
+                return InstanceVal(value.name)
         return UNKNOWN
+
+    def _is_project_class(self, name: str) -> bool:
+        last = name.rsplit(".", 1)[-1]
+        return bool(last[:1].isupper()) and self._project_name(name) is not None
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for deco in node.decorator_list:
@@ -240,8 +294,17 @@ class Analyzer(ast.NodeVisitor):
         if outer.cls is not None and args and not any(
             isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list
         ):
-            self.scope.bindings[args[0].arg] = SelfVal(outer.cls)
+            is_classmethod = any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+            self.scope.bindings[args[0].arg] = (
+                QName(f"<local>.{outer.cls.name}") if is_classmethod else SelfVal(outer.cls))
             args = args[1:]
+        every = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+        every += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
+        self.quals.append(node.name)
+        self.funcs.append(FuncInfo(
+            qual=".".join(self.quals), params=[a.arg for a in args],
+            kwonly=[a.arg for a in node.args.kwonlyargs],
+            kwarg=node.args.kwarg.arg if node.args.kwarg else None, names=frozenset(every)))
         for arg in (*args, *node.args.kwonlyargs):
             self.scope.bindings[arg.arg] = self.annotation_value(arg.annotation)
         for extra in (node.args.vararg, node.args.kwarg):
@@ -249,11 +312,30 @@ class Analyzer(ast.NodeVisitor):
                 self.scope.bindings[extra.arg] = UNKNOWN
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
+        self.returns.append([])
         for stmt in node.body:
             self.visit(stmt)
+        returned = self.returns.pop()
+        self.funcs.pop()
+        qual = ".".join(self.quals)
+        self.quals.pop()
+        wrapper = self.wrappers.get(qual)
+        if wrapper is not None:
+            wrapper.node = node
+            self.module.wrappers.append(wrapper)
         self.context, self.context_unresolved = saved
         self.scope = outer
-        outer.bindings[node.name] = QName(f"<local>.{node.name}")
+        result = self.annotation_value(node.returns)
+        if result is UNKNOWN and returned and all(r == returned[0] for r in returned):
+            result = returned[0]
+        if not isinstance(result, ClientVal):
+            result = UNKNOWN
+        outer.bindings[node.name] = LocalFunc(f"<local>.{qual}", result)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.generic_visit(node)
+        if self.returns and node.value is not None:
+            self.returns[-1].append(self.ev(node.value))
 
     visit_FunctionDef = _visit_function
     visit_AsyncFunctionDef = _visit_function
@@ -412,7 +494,138 @@ class Analyzer(ast.NodeVisitor):
         call = self.llm_call(node, func)
         if call is not None:
             self.module.calls.append(call)
+        else:
+            self._call_site(node, func)
         self.generic_visit(node)
+
+    # -- wrappers: functions whose LLM call takes attribution from their parameters ---------------
+
+    def callee(self, node: ast.Call, func: Value) -> str | None:
+        """The project function a call resolves to, as far as this module can tell."""
+        if isinstance(func, LocalFunc):
+            return ":" + func.name[len("<local>."):]
+        if isinstance(func, QName):
+            return self._project_name(func.name)
+        if isinstance(node.func, ast.Attribute):
+            owner = self.ev(node.func.value)
+            if isinstance(owner, SelfVal):
+                return f":{owner.cls.name}.{node.func.attr}"
+            if isinstance(owner, InstanceVal):
+                base = self._project_name(owner.cls)
+                return f"{base}.{node.func.attr}" if base else None
+        return None
+
+    def _project_name(self, name: str) -> str | None:
+        if name.startswith("<local>."):
+            return ":" + name[len("<local>."):]
+        if name.startswith(PROJECT):
+            return name[len(PROJECT):]
+        root = name.split(".", 1)[0]
+        if not root or name.startswith("."):
+            return name  # a relative import, resolved in the project phase
+        if root == "builtins" or root in sys.stdlib_module_names or root in self._known_roots():
+            return None
+        return name
+
+    def describe(self, node: ast.expr | None) -> dict:
+        """What the project phase needs to know about an argument (JSON-serialisable)."""
+        if node is None:
+            return {"v": "value"}
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return {"v": "none"}
+            if isinstance(node.value, str) and (not node.value.strip() or self.schema.is_placeholder(node.value)):
+                return {"v": "placeholder", "text": repr(node.value)[:40]}
+        if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
+            return {"v": "param", "p": node.id}
+        d = self.dict_of(node, calls=False)
+        if d is not None:
+            fields = {}
+            for entry in d.entries.values():
+                canonical = self.schema.canonical_name(entry.key)
+                if canonical:
+                    fields[canonical] = self.describe(entry.value)
+            return {"v": "value", "fields": fields, "complete": d.complete}
+        return {"v": "value"}
+
+    def _context_fields(self) -> dict[str, dict]:
+        return {s.field: self.describe(s.value) for block in self.context for s in block}
+
+    def _call_site(self, node: ast.Call, func: Value) -> None:
+        callee = self.callee(node, func)
+        if callee is None:
+            return
+        fn = self.funcs[-1] if self.funcs else None
+        star = any(isinstance(a, ast.Starred) for a in node.args)
+        forwards = False
+        kwargs: dict[str, dict] = {}
+        for kw in node.keywords:
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.describe(kw.value)
+                continue
+            if fn is not None and isinstance(kw.value, ast.Name) and kw.value.id == fn.kwarg:
+                forwards = True
+                continue
+            spread = self.dict_of(kw.value)
+            if spread is None or not spread.complete:
+                star = True
+            if spread is not None:
+                forwards = forwards or (fn is not None and fn.kwarg in spread.spreads)
+                for entry in spread.entries.values():
+                    kwargs[entry.key] = self.describe(entry.value)
+        self.module.call_sites.append(CallSite(
+            node=node, callee=callee,
+            args=[self.describe(a) for a in node.args if not isinstance(a, ast.Starred)],
+            kwargs=kwargs, star=star, context=self._context_fields(),
+            context_unresolved=bool(self.context_unresolved),
+            func=fn.qual if fn else None, func_kwarg=fn.kwarg if fn else None,
+            func_params=list(fn.params) if fn else [], forwards=forwards, scope=".".join(self.quals),
+        ))
+
+    def _wrapper_of(self, call: LLMCall) -> None:
+        """Mark `call` as a wrapper's body when its attribution comes from the function's parameters."""
+        if not self.funcs:
+            return
+        fn = self.funcs[-1]
+        node = call.node
+        supplies: dict[str, str] = {}
+        fixed: set[str] = set()
+        for source in call.sources:
+            if isinstance(source.value, ast.Name) and source.value.id in fn.names:
+                supplies.setdefault(source.field, source.value.id)
+            else:
+                fixed.add(source.field)
+        spec = call.sdk.metadata
+        metadata_param = None
+        if spec is not None:
+            for kw in node.keywords:
+                if kw.arg == spec.param and isinstance(kw.value, ast.Name) and kw.value.id in fn.names:
+                    metadata_param = kw.value.id
+        forwards = False
+        if fn.kwarg is not None:
+            for kw in node.keywords:
+                if kw.arg is None:
+                    if isinstance(kw.value, ast.Name) and kw.value.id == fn.kwarg:
+                        forwards = True
+                    else:
+                        spread = self.dict_of(kw.value)
+                        forwards = forwards or (spread is not None and fn.kwarg in spread.spreads)
+        if not (supplies or metadata_param or forwards):
+            return
+        call.in_wrapper = fn.qual
+        wrapper = self.wrappers.get(fn.qual)
+        if wrapper is None:
+            wrapper = self.wrappers[fn.qual] = WrapperDef(
+                qual=fn.qual, node=node, params=fn.params, kwonly=fn.kwonly, kwarg=fn.kwarg,
+                label=f"{call.sdk.name} `{call.method}`", fixed=fixed)
+        else:
+            wrapper.fixed &= fixed
+        for f, p in supplies.items():
+            wrapper.supplies.setdefault(f, p)
+        wrapper.metadata_param = wrapper.metadata_param or metadata_param
+        if forwards:
+            wrapper.forwards_kwargs = True
+            wrapper.meta_key = spec.param if spec is not None and not spec.path else wrapper.meta_key
 
     def _env_read(self, name: str, literal: ast.AST, node: ast.AST) -> EnvRead:
         self._env_nodes.add(id(literal))
@@ -492,11 +705,19 @@ class Analyzer(ast.NodeVisitor):
     def _ev_call(self, node: ast.Call) -> Value:
         func_node = node.func
         func = self.ev(func_node)
+        if isinstance(func, LocalFunc):
+            return func.returns
         if isinstance(func, QName):
             name = func.name
             spec = self.cat.clients.get(name)
             if spec is not None:
                 return ClientVal(self.cat.sdks[spec.sdk], spec)
+            factory = self.cat.factory_functions.get(name)
+            if factory is not None:
+                sdk_name, returns = factory
+                if returns == "argument":
+                    return self.ev(node.args[0]) if node.args else UNKNOWN
+                return ClientVal(self.cat.sdks[sdk_name], None)
             if name == INSTRUMENT and node.args:
                 inner = self.ev(node.args[0])
                 if isinstance(inner, ClientVal):
@@ -515,6 +736,8 @@ class Analyzer(ast.NodeVisitor):
                     return EnvVal(self._env_read(env, node.args[0], node))
             if name == "builtins.dict":
                 return self.dict_of(node) or UNKNOWN
+            if self._is_project_class(name):
+                return InstanceVal(name)
         if isinstance(func, ClientVal) and func.path and func.path[-1] == "with_options":
             return replace(func, path=func.path[:-1])
         if isinstance(func_node, ast.Attribute):
@@ -538,6 +761,8 @@ class Analyzer(ast.NodeVisitor):
             d = DictVal(node=node)
             for key, value in zip(node.keys, node.values):
                 if key is None:
+                    if isinstance(value, ast.Name):
+                        d.spreads.add(value.id)
                     spread = self.dict_of(value)
                     if spread is None:
                         d.complete = False
@@ -593,28 +818,31 @@ class Analyzer(ast.NodeVisitor):
             instrumented=instrumented, metadata=Metadata(),
         )
         self._collect_sources(call, client if isinstance(client, ClientVal) else None)
+        self._wrapper_of(call)
         return call
 
     def classify(self, node: ast.Call, func: Value) -> tuple[Sdk, str, str, ClientVal | None] | None:
-        if isinstance(func, ClientVal) and func.path:
-            method = ".".join(func.path)
+        if isinstance(func, ClientVal):
+            method = ".".join(func.path) if func.path else "__call__"
             operation = func.sdk.methods.get(method)
             if operation is not None:
-                return func.sdk, operation, method, func
+                return func.sdk.for_method(method), operation, method, func
             return None  # a resolved client, but not a billable method
         if isinstance(func, QName):
             name = func.name
             hit = self.cat.functions.get(name)
             if hit is not None:
                 sdk = self.cat.sdks[hit[0]]
-                return sdk, hit[1], name.rsplit(".", 1)[-1], None
+                method = next((name[len(m) + 1:] for m in sdk.modules if name.startswith(m + ".")),
+                              name.rsplit(".", 1)[-1])
+                return sdk.for_method(method), hit[1], method, None
             for module, sdk_name in self.cat.module_receivers.items():
                 if name.startswith(module + "."):
                     sdk = self.cat.sdks[sdk_name]
                     method = name[len(module) + 1:]
                     operation = sdk.methods.get(method)
                     if operation is not None:
-                        return sdk, operation, method, None
+                        return sdk.for_method(method), operation, method, None
             if not name.startswith("<local>") and name.split(".", 1)[0] in self._known_roots():
                 return None  # a known SDK's other API
         if isinstance(node.func, ast.Attribute) and node.func.attr in self.cat.method_tails:
@@ -622,12 +850,12 @@ class Analyzer(ast.NodeVisitor):
             for i in range(len(chain)):
                 method = ".".join(chain[i:])
                 sdk_name = self.cat.compatible.get(method)
-                if sdk_name is not None and i > 0:
+                if sdk_name is not None:
                     root = self._chain_root_value(node.func)
-                    if isinstance(root, ClientVal):
-                        return None  # resolved to a client without this method
+                    if isinstance(root, (ClientVal, LocalFunc)):
+                        return None  # a resolved client (or function) without this method
                     sdk = self.cat.sdks[sdk_name]
-                    return sdk, sdk.methods[method], method, None
+                    return sdk.for_method(method), sdk.methods[method], method, None
         return None
 
     def _known_roots(self) -> frozenset[str]:
@@ -691,6 +919,18 @@ class Analyzer(ast.NodeVisitor):
         if d is None:
             return Metadata(node=arg, complete=False)
         return Metadata(node=d.node or arg, entries=list(d.entries.values()), complete=d.complete)
+
+
+def shadowing_roots(root: Path, catalogue: Catalogue) -> frozenset[str]:
+    """Top-level project packages or modules (in `root` or `root/src`) named like an SDK
+    module: `import agents` there means the project's own `agents/`, not openai-agents."""
+    sdk_roots = {m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
+    found = set()
+    for base in (root, root / "src"):
+        for name in sdk_roots:
+            if (base / name / "__init__.py").is_file() or (base / f"{name}.py").is_file():
+                found.add(name)
+    return frozenset(found)
 
 
 def attribute_chain(func: ast.expr) -> list[str]:

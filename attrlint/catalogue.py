@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,18 @@ class Sdk:
     compatible_methods: frozenset[str] = frozenset()
     metadata: MetadataSpec | None = None
     factories: tuple[tuple[str, str], ...] = ()  # (attr, service)
+    no_metadata: frozenset[str] = frozenset()  # methods/functions that take no metadata parameter
+
+    def for_method(self, method: str) -> Sdk:
+        """This SDK as seen by one method: without a metadata parameter where it takes none."""
+        if method in self.no_metadata and self.metadata is not None:
+            return _without_metadata(self)
+        return self
+
+
+@functools.cache
+def _without_metadata(sdk: Sdk) -> Sdk:
+    return replace(sdk, metadata=None)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class Catalogue:
     compatible: dict[str, str] = field(hash=False)  # method path -> sdk
     reexports: dict[str, str] = field(hash=False)  # module -> module
     factories: dict[tuple[str, str], str] = field(hash=False)  # (attr, service) -> sdk
+    factory_functions: dict[str, tuple[str, str]] = field(hash=False)  # qname -> (sdk, "client" | "argument")
     generic_envs: dict[str, str] = field(hash=False)  # env name -> vendor
     env_tokens: dict[str, str] = field(hash=False)  # name token -> vendor
     key_regex: re.Pattern[str] = re.compile("(?!)")
@@ -189,6 +202,21 @@ def _expect(cond: bool, where: str, message: str) -> None:
         raise CatalogueError(f"rules/providers.toml: {where}: {message}")
 
 
+def _operations(table: dict[str, Any], where: str, no_metadata: set[str]) -> dict[str, str]:
+    """`path = "op"` or `path = { operation = "op", metadata = false }`."""
+    result = {}
+    for path, value in table.items():
+        if isinstance(value, dict):
+            _expect("operation" in value, f"{where}.{path}", "needs `operation`")
+            _expect(set(value) <= {"operation", "metadata"}, f"{where}.{path}", "expected operation and metadata")
+            if value.get("metadata") is False:
+                no_metadata.add(path)
+            value = value["operation"]
+        _expect(isinstance(value, str), f"{where}.{path}", "expected an operation name")
+        result[path] = value
+    return result
+
+
 def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     vendors: dict[str, Vendor] = {}
     patterns: list[str] = []
@@ -217,6 +245,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     compatible: dict[str, str] = {}
     reexports: dict[str, str] = {}
     factories: dict[tuple[str, str], str] = {}
+    factory_functions: dict[str, tuple[str, str]] = {}
     tails: set[str] = set()
     for name, spec in raw.get("sdks", {}).items():
         where = f"sdks.{name}"
@@ -244,15 +273,25 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
                 max_value_length=md.get("max-value-length"), string_values=md.get("string-values", False),
                 allowed_keys=tuple(md["allowed-keys"]) if "allowed-keys" in md else None,
             )
-        methods = dict(spec.get("methods", {}))
-        funcs = dict(spec.get("functions", {}))
+        no_metadata: set[str] = set()
+        methods = _operations(spec.get("methods", {}), f"{where}.methods", no_metadata)
+        funcs = _operations(spec.get("functions", {}), f"{where}.functions", no_metadata)
+        sdk_factories = []
+        for f in spec.get("factories", []):
+            if "function" in f:
+                returns = f.get("returns", "client")
+                _expect(returns in ("client", "argument"), where, f"factory returns {returns!r}: expected client or argument")
+                factory_functions[f["function"]] = (name, returns)
+            else:
+                _expect("attr" in f and "service" in f, where, "a factory needs `function`, or `attr` and `service`")
+                sdk_factories.append((f["attr"], f["service"]))
         sdk = Sdk(
             name=name, vendor=spec["vendor"], modules=modules,
             module_receiver=bool(spec.get("module-receiver", False)),
             clients=tuple(sdk_clients), methods=methods, functions=funcs,
             compatible_methods=frozenset(spec.get("compatible-methods", [])),
             metadata=metadata,
-            factories=tuple((f["attr"], f["service"]) for f in spec.get("factories", [])),
+            factories=tuple(sdk_factories), no_metadata=frozenset(no_metadata),
         )
         sdks[name] = sdk
         if sdk.module_receiver:
@@ -261,7 +300,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
         for fname, op in funcs.items():
             for m in modules:
                 functions[f"{m}.{fname}"] = (name, op)
-            tails.add(fname)
+            tails.add(fname.rsplit(".", 1)[-1])
         for path in sdk.compatible_methods:
             _expect(path in methods, where, f"compatible method {path!r} is not in methods")
             compatible[path] = name
@@ -271,11 +310,14 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             reexports[src] = dst
         for f in sdk.factories:
             factories[f] = name
+    # the most specific re-export wins (`langfuse.openai.openai` before `langfuse.openai`)
+    reexports = dict(sorted(reexports.items(), key=lambda item: -len(item[0])))
     generic_envs = {env: v.name for v in vendors.values() for env in v.generic_key_envs}
     env_tokens = {tok: v.name for v in vendors.values() for tok in v.key_env_names}
     return Catalogue(
         vendors=vendors, sdks=sdks, clients=clients, module_receivers=module_receivers,
         functions=functions, compatible=compatible, reexports=reexports, factories=factories,
+        factory_functions=factory_functions,
         generic_envs=generic_envs, env_tokens=env_tokens,
         key_regex=re.compile("|".join(patterns)) if patterns else re.compile("(?!)"),
         key_format_names=tuple(names), method_tails=frozenset(tails),

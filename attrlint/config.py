@@ -290,12 +290,12 @@ def _header_line(text: str, *parts: str) -> int:
     pieces = [r"tool\s*\.\s*attrlint"] + [
         r"(?:%s|\"%s\"|'%s')" % (re.escape(p), re.escape(p), re.escape(p)) for p in parts
     ]
-    pattern = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(pieces) + r"\s*\]", re.MULTILINE)
+    pattern = re.compile(r"^[ \t]*\[\s*" + r"\s*\.\s*".join(pieces) + r"\s*\]", re.MULTILINE)
     match = pattern.search(text)
     if match:
         return text.count("\n", 0, match.start()) + 1
     # inline tables (`keys = { X = {...} }`) or a dotted key: find the name itself
-    match = re.search(r"^\s*[\"']?%s[\"']?\s*=" % re.escape(parts[-1]), text, re.MULTILINE)
+    match = re.search(r"^[ \t]*[\"']?%s[\"']?\s*=" % re.escape(parts[-1]), text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 

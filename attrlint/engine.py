@@ -10,9 +10,10 @@ import ast
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
+from .analyzer import Analyzer, shadowing_roots
 from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
@@ -34,14 +35,20 @@ def _call_of(names: set[str]) -> re.Pattern[str]:
     return re.compile(f"\\((?:{behind})")
 
 
+def _prefilter_pattern(catalogue: Catalogue, config: Config | None = None) -> Prefilter:
+    """The prefilter for callers without a configuration (the flake8 plugin); `.search(text)`."""
+    return Prefilter(catalogue, config or Config())
+
+
 class Prefilter:
     """Decides from the text alone, before any parse, whether a file can produce a finding
     or a project-wide fact. Plain substring tests (C speed) come first; regexes run only
     on the few files those admit.
 
     A file passes when it has any of:
-    - an SDK module name (or a re-exporting module) and a call of a billable method, a
-      client constructor or a factory (`create(`, `completion(`, `OpenAI(`, ...);
+    - an SDK module name (or a re-exporting module, or a duck-typed chain's `completions`
+      or `responses`) and a call of a billable method, a client constructor or a factory
+      (`create(`, `completion(`, `OpenAI(`, ...);
     - `attrlint` (the runtime's attribution blocks);
     - an environment read (`environ`/`getenv`) of a key-shaped name that names a vendor,
       or of a key declared in the configuration;
@@ -54,11 +61,14 @@ class Prefilter:
         modules = {m for sdk in catalogue.sdks.values() for m in sdk.modules}
         words = {m.split(".")[0] for m in modules} | {m.split(".")[-1] for m in modules}
         words |= {m.split(".")[0] for m in catalogue.reexports}
+        # duck-typed chains (`x.chat.completions.create(...)`) count without any import
+        words |= {path.split(".")[-2] for path in catalogue.compatible if "." in path}
         self.sdk_words = tuple(sorted(words, key=len, reverse=True))
         tails = set(catalogue.method_tails)
         tails |= {name.split(".")[-1] for name in catalogue.clients}
         tails |= {name.split(".")[-1] for name in catalogue.functions}
         tails |= {attr for sdk in catalogue.sdks.values() for attr, _ in sdk.factories}
+        tails |= {name.split(".")[-1] for name in getattr(catalogue, "factory_functions", {})}
         self.calls = _call_of(tails)
         wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
         self.wrapper_calls = _call_of(wrappers) if wrappers else None
@@ -153,6 +163,45 @@ def noqa_map(lines: list[str]) -> dict[int, frozenset[str] | None]:
     return result
 
 
+def scope_index(tree: ast.Module) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function and class, outermost first."""
+    spans: list[tuple[int, int, str]] = []
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:  # definitions are statements: skip expressions
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{stmt.name}"
+                spans.append((stmt.lineno, stmt.end_lineno or stmt.lineno, name))
+                walk(stmt.body, name + ".")
+                continue
+            for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(stmt, attr, None)
+                if isinstance(inner, list):
+                    for item in inner:
+                        if isinstance(item, (ast.ExceptHandler, ast.match_case)):
+                            walk(item.body, prefix)
+                        elif isinstance(item, ast.stmt):
+                            walk([item], prefix)
+
+    walk(tree.body, "")
+    return spans
+
+
+def with_scopes(findings: list[Finding], tree: ast.Module) -> list[Finding]:
+    """Name each finding's enclosing function (the baseline keys on it, never on line numbers)."""
+    if not findings:
+        return findings
+    spans = scope_index(tree)
+    out = []
+    for finding in findings:
+        scope = ""
+        for first, last, name in spans:
+            if first <= finding.line <= last:
+                scope = name  # later spans are nested deeper
+        out.append(replace(finding, scope=scope) if scope else finding)
+    return out
+
+
 class Linter:
     """The per-file core shared by the CLI, the flake8 plugin and library callers."""
 
@@ -164,6 +213,7 @@ class Linter:
         self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
         self.prefilter = Prefilter(self.catalogue, config)
         self.strict = self.options.strict or config.strict
+        self.local_roots = shadowing_roots(config.root, self.catalogue)
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -182,7 +232,10 @@ class Linter:
         return self.lint_text(text, path, real_path=real_path)
 
     def lint_text(self, text: str, path: str, *, real_path: str | None = None,
-                  tree: ast.Module | None = None, cell: int | None = None) -> FileResult:
+                  tree: ast.Module | None = None, cell: int | None = None,
+                  keep_noqa: bool = False) -> FileResult:
+        """Lint source text. `tree` skips the parse (the flake8 plugin passes flake8's);
+        `keep_noqa` leaves `# noqa` to the caller (flake8 applies its own)."""
         result = FileResult(path=path)
         if _FILE_NOQA.search(text[:4096]) or (len(text) > 4096 and _FILE_NOQA.search(text)):
             return result
@@ -199,10 +252,8 @@ class Linter:
                 return self._unparsable(path, line, col, f"syntax error: {exc.msg}")
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
-        from .analyzer import Analyzer  # loaded only once a file passes the prefilter
-
         try:
-            module = Analyzer(self.catalogue, self.config.schema).run(tree)
+            module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
             return self._unparsable(path, 1, 1, "too deeply nested to analyse")
         required = self.config.required_for(real_path or path)
@@ -211,8 +262,13 @@ class Linter:
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = self._suppress(ctx.findings, lines, real_path or path)
+        result.findings = with_scopes(
+            self._suppress(ctx.findings, lines, real_path or path, keep_noqa=keep_noqa), tree)
         result.key_refs = self._key_refs(ctx)
+        if module.wrappers or module.call_sites or module.classes:
+            from .wrappers import module_facts
+
+            result.facts.update(module_facts(ctx, tree))
         return result
 
     # -- helpers --------------------------------------------------------------------------
@@ -223,10 +279,11 @@ class Linter:
             result.findings.append(Finding("ATR000", "unparsable-file", message, path, line, col, line, col))
         return result
 
-    def _suppress(self, findings: list[Finding], lines: list[str], path: str) -> list[Finding]:
+    def _suppress(self, findings: list[Finding], lines: list[str], path: str,
+                  keep_noqa: bool = False) -> list[Finding]:
         if not findings:
             return findings
-        noqa = noqa_map(lines)
+        noqa = {} if keep_noqa else noqa_map(lines)
         ignored = self.config.ignored_codes_for(path) if self.config.per_file_ignores else ()
         kept = []
         for finding in findings:
@@ -246,17 +303,19 @@ class Linter:
         generic = self.catalogue.generic_envs
         for read in ctx.module.env_reads:
             vendor = read.vendor or self.catalogue.vendor_of_env(read.name)
-            if not read.flows_into_client and not (vendor and is_key_shaped(read.name)):
+            registered = read.name in self.config.keys
+            if not (read.flows_into_client or registered or (vendor and is_key_shaped(read.name))):
                 continue
             line, col, end_line, end_col = ctx.position(read.node)
             noqa = noqa_map(ctx.lines[line - 1:line])
+            suppressed = ""
             if noqa:  # `# noqa` on the line silences the project-wide rules there too
                 codes = noqa.get(1)
-                if codes is None:
-                    continue
+                suppressed = "*" if codes is None else ",".join(sorted(codes))
             refs.append(KeyRef(
                 env=read.name, path=ctx.path, line=line, column=col, end_line=end_line,
                 end_column=end_col, vendor=vendor, flows_into_client=read.flows_into_client,
                 generic=read.name in generic, snippet=ctx.snippet(read.node), cell=ctx.cell,
+                noqa=suppressed,
             ))
         return refs

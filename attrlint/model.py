@@ -50,6 +50,7 @@ class LLMCall:
     sources: list[FieldSource] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # why attribution cannot be verified
     via_wrapper: str | None = None  # the wrapper function when this is a wrapper call site
+    in_wrapper: str | None = None  # set when the call is the body of a wrapper: its call sites are checked instead
 
     @property
     def fields(self) -> set[str]:
@@ -83,6 +84,41 @@ class KeyLiteral:
 
 
 @dataclass
+class WrapperDef:
+    """A function of this module whose LLM call takes its attribution from the function's parameters."""
+
+    qual: str  # "ask", "Bot.ask"
+    node: ast.AST
+    params: list[str]  # positional parameters, without self/cls
+    kwonly: list[str]
+    kwarg: str | None
+    supplies: dict[str, str] = field(default_factory=dict)  # field -> parameter that carries it
+    fixed: set[str] = field(default_factory=set)  # fields the wrapper supplies itself
+    metadata_param: str | None = None  # parameter passed on as the provider's metadata argument
+    forwards_kwargs: bool = False  # **kwargs reaches the provider call
+    meta_key: str | None = None  # the provider's metadata keyword (for forwarded **kwargs)
+    label: str = ""
+
+
+@dataclass
+class CallSite:
+    """A call to a project function (a possible wrapper), described for the project phase."""
+
+    node: ast.Call
+    callee: str  # ":f" / ":Cls.m" (this module), ".mod.f" (relative), "pkg.mod.f"
+    args: list[dict]  # descriptors of positional arguments
+    kwargs: dict[str, dict]
+    star: bool  # *args or an unresolvable **mapping
+    context: dict[str, dict]  # fields from enclosing attribution(...) blocks
+    context_unresolved: bool
+    func: str | None  # enclosing function's qualified name
+    func_kwarg: str | None  # its **kwargs parameter
+    func_params: list[str]  # its positional parameters
+    forwards: bool  # passes the enclosing function's **kwargs on
+    scope: str = ""  # qualified name of the enclosing function or class
+
+
+@dataclass
 class Module:
     """All facts of one file."""
 
@@ -91,3 +127,6 @@ class Module:
     env_reads: list[EnvRead] = field(default_factory=list)
     key_literals: list[KeyLiteral] = field(default_factory=list)
     context_sources: list[FieldSource] = field(default_factory=list)  # every attribution(...) keyword
+    wrappers: list[WrapperDef] = field(default_factory=list)
+    call_sites: list[CallSite] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # class qualname -> project base classes

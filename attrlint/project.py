@@ -13,6 +13,9 @@ def run_project_rules(linter: Linter, results: list[FileResult], *, today: Any =
 
     findings: list[Finding] = []
     for check in PROJECT_CHECKS:
-        if check.code in linter.codes or any(code in linter.codes for code in getattr(check, "codes", ())):
+        if check.code in linter.codes:
             findings.extend(check.run(linter, results, today=today))
+    from .wrappers import check_wrapper_calls
+
+    findings.extend(check_wrapper_calls(linter, results))
     return findings

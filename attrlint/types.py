@@ -30,6 +30,7 @@ class Finding:
     fix: Edit | None = None
     snippet: str = ""  # the reported source, normalised and with secrets redacted
     cell: int | None = None  # notebook cell (1-based) when the file is a notebook
+    scope: str = ""  # qualified name of the enclosing function or class ("" at module level)
 
     @property
     def fixable(self) -> bool:
@@ -66,6 +67,7 @@ class KeyRef:
     generic: bool  # the SDK's shared default variable (ATR102)
     snippet: str = ""
     cell: int | None = None
+    noqa: str = ""  # codes suppressed on the reference's line: "" none, "*" all, else "ATR103,ATR105"
 
 
 @dataclass

@@ -32,10 +32,15 @@ class MissingAttribution(Rule):
     code = "ATR001"
     name = "missing-attribution"
     summary = "An LLM call with none of the required attribution fields"
-    what = ("Finds LLM client calls (OpenAI, Anthropic, litellm, Gemini, Bedrock, LangChain, "
-            "Mistral, Cohere) that supply none of the required attribution fields "
-            "(by default ticket_id, customer_id, agent_id) through the provider's metadata "
-            "parameter, an enclosing `with attribution(...)` block, or `instrument(client, agent_id=...)`.")
+    what = ("Finds LLM client calls (OpenAI including the v0 API, Anthropic, litellm, Gemini, "
+            "Vertex AI, Bedrock, LangChain, Mistral, Cohere) and agent framework runs "
+            "(openai-agents, pydantic-ai, crewai, agno, llama-index, dspy, instructor) that supply "
+            "none of the required attribution fields (by default ticket_id, customer_id, agent_id) "
+            "through the provider's metadata parameter, an enclosing `with attribution(...)` block, "
+            "or `instrument(client, agent_id=...)`. Arguments spread from a dict built in the same "
+            "function (`**params`) count as written out. Calls to project wrappers (functions whose "
+            "LLM call takes attribution from their parameters, or those declared in "
+            "`[tool.attrlint.wrappers]`) are checked at each call site, in any file of the project.")
     why = ("A call without attribution lands on the invoice as an anonymous total: nobody can say "
            "which agent, ticket or customer it was for, so its cost cannot be charged back or capped.")
     example = """
@@ -102,7 +107,7 @@ client.chat.completions.create(model="gpt-4o", messages=[], metadata=build_metad
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.module.calls:
-            if call.unresolved or call.fields & set(ctx.required):
+            if call.in_wrapper or call.unresolved or call.fields & set(ctx.required):
                 continue
             ctx.report(self, call.node,
                        f"{_label(call)} has no attribution: add {', '.join(ctx.required)} "
@@ -153,7 +158,7 @@ with attribution(ticket_id=t):
     def check(self, ctx: FileContext) -> None:
         required = set(ctx.required)
         for call in ctx.module.calls:
-            if call.unresolved or not call.fields & required:
+            if call.in_wrapper or call.unresolved or not call.fields & required:
                 continue
             missing = _missing(call, ctx)
             if missing:
@@ -462,26 +467,29 @@ client.messages.create(model="m", max_tokens=5, messages=[], metadata={"user_id"
 class UnverifiableMetadata(Rule):
     code = "ATR008"
     name = "unverifiable-metadata"
-    summary = "Attribution that cannot be verified statically (off unless --strict)"
+    summary = "Attribution that cannot be verified statically"
     what = ("Under `--strict` (or when selected), reports LLM calls whose attribution cannot be "
-            "read statically (a metadata dict built by a function, a parameter, a `**kwargs` "
-            "spread) and which do not visibly carry every required field.")
+            "read statically (a metadata dict built by a function, a `**mapping` from elsewhere) "
+            "and which do not visibly carry every required field. A function that forwards its "
+            "own `**kwargs` or parameters to the call is a wrapper: its call sites are checked "
+            "instead, and they get this finding when what they pass cannot be read.")
     why = ("Unverifiable calls are silent by default so adoption is not noisy; a team that wants "
            "every call provably attributed turns this on and makes the metadata explicit.")
     example = """
-        def ask(client, **kwargs):
-            return client.chat.completions.create(**kwargs)
+        def ask(client, ticket):
+            return client.chat.completions.create(**settings.llm_kwargs())
     """
     instead = """
-        def ask(client, ticket, **kwargs):
+        def ask(client, ticket):
             return client.chat.completions.create(
-                **kwargs, metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
+                **settings.llm_kwargs(),
+                metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
     """
     default_enabled = False
     invalid = (
         """
-def ask(client, **kwargs):
-    return client.chat.completions.create(**kwargs)
+def ask(client):
+    return client.chat.completions.create(**settings.llm_kwargs())
 """,
     )
     valid = (
@@ -493,7 +501,7 @@ def ask(client, **kwargs):
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.module.calls:
-            if not call.unresolved:
+            if not call.unresolved or call.in_wrapper:
                 continue
             missing = _missing(call, ctx)
             if missing:

@@ -27,6 +27,8 @@ def is_key_placeholder(value: str) -> bool:
         return True
     if any(ch.isspace() for ch in text) or _PLACEHOLDER_WORDS.search(text):
         return True
+    if re.fullmatch(r"[a-z]+(?:[-_.][a-z]+)*", text):  # words, not a key: "synthetic-local-reader"
+        return True
     body = re.sub(r"^[a-z]{2,5}[-_]", "", text)  # drop a vendor prefix like sk- / gsk_
     if len(body) < 12 or len(set(body)) <= 4:
         return True
