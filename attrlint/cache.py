@@ -39,6 +39,7 @@ LAYOUT = "v1"
 SHARDS = 64
 MAX_AGE_DAYS = 30
 MAX_ENTRIES_PER_SHARD = 20_000
+PROJECT_TREES = 4  # project-wide findings kept for this many trees (checkouts, path sets)
 RACY_SECONDS = 2  # a file modified this recently may change again within the mtime granularity
 
 CACHEDIR_TAG = (
@@ -106,6 +107,27 @@ def linter_fingerprint(linter: Linter) -> str:
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=10).hexdigest()
 
 
+def stable_repr(value: Any) -> str:
+    """A representation that is the same in every process (sets sorted, no hash order)."""
+    import dataclasses
+    import json
+
+    def plain(v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, dict):
+            return sorted((str(k), plain(x)) for k, x in v.items())
+        if isinstance(v, (set, frozenset)):
+            return sorted((plain(x) for x in v), key=repr)
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        return str(v)
+
+    return json.dumps(plain(value), default=str)
+
+
 def shard_of(path: str) -> int:
     return zlib.crc32(os.path.dirname(path).encode("utf-8", "surrogateescape")) % SHARDS
 
@@ -151,27 +173,65 @@ class Cache:
             pass
         return {}, None
 
-    def lookup(self, path: str, st: os.stat_result | None) -> FileResult | None:
-        """A hit by stat alone, else None (the caller may then try `lookup_digest`)."""
+    def lookup(self, path: str, st: os.stat_result | None) -> tuple[FileResult, bytes] | None:
+        """(result, content digest) on a hit by stat alone, else None (then try `lookup_digest`)."""
         if st is None:
             return None
         entry = self._shard(shard_of(path)).get(path)
         if entry is not None and entry[0:3] == stat_key(st) and entry[2] != 0:
             self._touch(path, entry)
             self.hits += 1
-            return entry[5]
+            return entry[5], entry[3]
         return None
 
     def known(self, path: str) -> bool:
         return path in self._shard(shard_of(path))
 
-    def lookup_digest(self, path: str, st: os.stat_result, content_digest: bytes) -> FileResult | None:
+    def lookup_digest(self, path: str, st: os.stat_result,
+                      content_digest: bytes) -> tuple[FileResult, bytes] | None:
         entry = self._shard(shard_of(path)).get(path)
         if entry is not None and entry[3] == content_digest:
             self._store(path, st, content_digest, entry[5])
             self.hits += 1
-            return entry[5]
+            return entry[5], content_digest
         return None
+
+    # -- project-wide findings --------------------------------------------------------------
+    #
+    # Project-wide rules are a function of every file's content and the configuration: a
+    # run over an unchanged tree reuses their findings instead of running them again.
+
+    def tree_key(self, files: list[tuple[str, bytes]], today: Any, configuration: str) -> str:
+        """The whole configuration (key registry included), the date and every file's content."""
+        import datetime as dt
+
+        h = hashlib.blake2b(f"{today or dt.date.today()}\n{configuration}".encode(), digest_size=16)
+        for path, content_digest in sorted(files):
+            h.update(path.encode("utf-8", "surrogateescape") + b"\0" + content_digest)
+        return h.hexdigest()
+
+    def project_lookup(self, key: str) -> list | None:
+        try:
+            with open(self.dir / "project.pickle", "rb") as handle:
+                entries = pickle.load(handle)
+            return entries[key][1]
+        except Exception:  # noqa: BLE001 - missing, damaged or another tree's: a miss
+            return None
+
+    def project_store(self, key: str, findings: list) -> None:
+        try:
+            with open(self.dir / "project.pickle", "rb") as handle:
+                entries = pickle.load(handle)
+        except Exception:  # noqa: BLE001
+            entries = {}
+        entries[key] = (time.time(), findings)
+        keep = sorted(entries.items(), key=lambda item: item[1][0], reverse=True)[:PROJECT_TREES]
+        try:
+            self._ensure_root()
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return
+        self._write_atomic(self.dir / "project.pickle", pickle.dumps(dict(keep), protocol=pickle.HIGHEST_PROTOCOL))
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import sys
@@ -305,8 +306,9 @@ def run(
         for path in iter_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning):
             items.append((path, linter_for(resolver.for_file(path))))
 
-    result.results = _lint_all(items, linters, jobs=jobs or default_jobs(), timeout=timeout,
-                               use_cache=use_cache, cache_dir=cache_dir, progress=progress)
+    jobs = jobs or default_jobs()
+    result.results, digests, caches = _lint_all(items, linters, jobs=jobs, timeout=timeout,
+                                                use_cache=use_cache, cache_dir=cache_dir, progress=progress)
     for file_result in result.results:
         if file_result.warning:
             on_warning(file_result.warning)
@@ -316,16 +318,44 @@ def run(
         from .project import run_project_rules
 
         for index, linter in linters.items():
-            group = [r for (path, i), r in zip(items, result.results) if i == index]
-            result.findings.extend(run_project_rules(linter, group, today=today))
+            positions = [p for p, (_, i) in enumerate(items) if i == index]
+            group = [result.results[p] for p in positions]
+            cache = caches.get(index)
+            key = None
+            if cache is not None and all(digests[p] is not None for p in positions):
+                from .cache import stable_repr
+
+                key = cache.tree_key([(items[p][0], digests[p]) for p in positions], today,
+                                     stable_repr((linter.config, sorted(linter.codes))))
+                cached = cache.project_lookup(key)
+                if cached is not None:  # same files, same contents, same configuration: same findings
+                    result.findings.extend(cached)
+                    continue
+            linter.analyse_fully = lambda paths, linter=linter: _analyse_fully(  # type: ignore[attr-defined]
+                linter, paths, jobs=jobs, timeout=timeout)
+            found = run_project_rules(linter, group, today=today)
+            result.findings.extend(found)
+            if key is not None:
+                cache.project_store(key, found)
     result.findings.sort(key=Finding.sort_key)
     return result
 
 
+def _analyse_fully(linter: Linter, paths: list[str], *, jobs: int, timeout: float) -> dict[str, FileResult]:
+    """Analyse `paths` past the prefilter (for project-wide phases that need a skipped file's
+    facts), in the process pool when there are many."""
+    full = copy.copy(linter)
+    full.prefilter = lambda text: True  # type: ignore[assignment]
+    items = [(path, 0) for path in paths]
+    return {paths[position]: keyed[0] for position, keyed in lint_items(items, {0: full}, jobs, timeout=timeout)}
+
+
 def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs: int, timeout: float,
-              use_cache: bool, cache_dir: str | None, progress: bool) -> list[FileResult]:
-    """Results in the order of `items`: from the cache where it has them, else linted."""
+              use_cache: bool, cache_dir: str | None, progress: bool) -> tuple[list, list, dict]:
+    """Results in the order of `items` (from the cache where it has them, else linted), the
+    content digest of each file (None when unknown), and the caches."""
     results: list[FileResult | None] = [None] * len(items)
+    digests: list[bytes | None] = [None] * len(items)
     todo = list(range(len(items)))
     caches = None
     if use_cache and items:
@@ -351,7 +381,7 @@ def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs:
             if hit is None:
                 todo.append(position)
             else:
-                results[position] = hit
+                results[position], digests[position] = hit
     bar = None
     if progress and todo:
         from .progress import Progress
@@ -363,6 +393,7 @@ def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs:
                 subset, linters, jobs, bar.advance if bar else None, timeout=timeout, keyed=caches is not None):
             position = todo[sub_position]
             results[position] = file_result
+            digests[position] = content_digest
             if caches is not None and st is not None and content_digest is not None:
                 caches[items[position][1]].store(items[position][0], st, content_digest, file_result)
     finally:
@@ -371,7 +402,7 @@ def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs:
     if caches is not None:
         for cache in caches.values():
             cache.flush()
-    return results  # type: ignore[return-value]
+    return results, digests, caches or {}
 
 
 def check_stdin(data: bytes, filename: str, *, options: Options, config_path: Path | None) -> RunResult:

@@ -215,6 +215,8 @@ def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[s
     if not short_names:
         return
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, short_names))) + r")\b")
+    analyse = getattr(linter, "analyse_fully", None)  # the runner's: in the process pool
+    todo: list[FileResult] = []
     for result in results:
         if not result.skipped or result.path.endswith(".ipynb"):
             continue
@@ -228,12 +230,19 @@ def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[s
             continue
         if not pattern.search(text):
             continue
+        if analyse is not None:
+            todo.append(result)
+            continue
         try:
             tree = ast.parse(text, filename=result.path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         fresh = linter.lint_text(text, result.path, tree=tree)
         result.facts.update(fresh.facts)
+    if todo:
+        analysed = analyse([r.path for r in todo])  # type: ignore[misc]
+        for result in todo:
+            result.facts.update(analysed[result.path].facts)
 
 
 def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Finding]:

@@ -141,3 +141,21 @@ def test_progress_bar_draws_and_clears() -> None:
         bar.advance()
     bar.close()
     assert "3/3 files" in stream.getvalue() and stream.getvalue().endswith("\r\x1b[K")
+
+
+def test_project_findings_come_from_the_cache_for_an_unchanged_tree(tree: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import attrlint.project
+
+    cache = str(tmp_path / "cache")
+    first, _ = _run([tree], use_cache=True, cache_dir=cache)
+
+    def boom(*args, **kwargs):
+        raise AssertionError("project rules must not rerun over an unchanged tree")
+
+    monkeypatch.setattr(attrlint.project, "run_project_rules", boom)
+    again, _ = _run([tree], use_cache=True, cache_dir=cache)
+    assert findings_of(again) == findings_of(first)
+    (tree / "plain_000.py").write_text("y = 2\n")
+    with pytest.raises(AssertionError, match="must not rerun"):
+        _run([tree], use_cache=True, cache_dir=cache)
