@@ -6,7 +6,8 @@ Layout (under `.attrlint_cache/` or `--cache-dir` / `$ATTRLINT_CACHE_DIR`)::
     CACHEDIR.TAG  .gitignore
     v1/<fingerprint>/<shard>.pickle   # 64 shards per fingerprint, chosen by directory
 
-A shard maps a displayed path to `(size, mtime_ns, inode, digest, day, FileResult)`.
+A shard maps a displayed path to `(size, mtime_ns, inode, digest, day, FileResult, facts)`,
+the facts pickled apart so that a run which needs no project phase does not load them.
 A file whose `(size, mtime_ns, inode)` match is a hit without being read; otherwise it is
 read and hashed, and a matching digest is still a hit (a fresh CI checkout changes every
 mtime but no content). Whole `FileResult`s are stored, so project-wide rules run from
@@ -21,6 +22,7 @@ attrlint versions) unused for as long are removed, so the cache does not grow wi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -48,7 +50,7 @@ CACHEDIR_TAG = (
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
 
-Entry = tuple  # (size, mtime_ns, inode, digest, day, FileResult)
+Entry = tuple  # (size, mtime_ns, inode, digest, day, FileResult without facts, pickled facts | None)
 
 
 def default_dir(cache_dir: str | None = None) -> Path:
@@ -191,7 +193,8 @@ class Cache:
                       content_digest: bytes) -> tuple[FileResult, bytes] | None:
         entry = self._shard(shard_of(path)).get(path)
         if entry is not None and entry[3] == content_digest:
-            self._store(path, st, content_digest, entry[5])
+            self._put(path, (*stat_key(st)[:2], 0 if stat_key(st)[1] / 1e9 > self.started - RACY_SECONDS
+                             else st.st_ino, content_digest, self.today, *entry[5:]))
             self.hits += 1
             return entry[5], content_digest
         return None
@@ -235,15 +238,26 @@ class Cache:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def facts_for(self, path: str) -> dict[str, Any]:
+        """A cached file's project-wide facts, unpickled only when the project phase runs."""
+        entry = self._shard(shard_of(path)).get(path)
+        if entry is None or len(entry) < 7 or entry[6] is None:
+            return {}
+        return pickle.loads(entry[6])
+
     def _touch(self, path: str, entry: Entry) -> None:
         if entry[4] != self.today:
-            self._put(path, (*entry[:4], self.today, entry[5]))
+            self._put(path, (*entry[:4], self.today, *entry[5:]))
 
     def _store(self, path: str, st: os.stat_result, content_digest: bytes, result: FileResult) -> None:
         size, mtime_ns, inode = stat_key(st)
         if mtime_ns / 1e9 > self.started - RACY_SECONDS:
             inode = 0  # racily clean: never trust the stat of this entry, always re-hash
-        self._put(path, (size, mtime_ns, inode, content_digest, self.today, result))
+        facts = None
+        if result.facts:  # kept apart, as bytes, so a warm run does not pay to load them
+            facts = pickle.dumps(result.facts, protocol=pickle.HIGHEST_PROTOCOL)
+            result = dataclasses.replace(result, facts={})
+        self._put(path, (size, mtime_ns, inode, content_digest, self.today, result, facts))
 
     def store(self, path: str, st: os.stat_result, content_digest: bytes, result: FileResult) -> None:
         if result.warning is not None:

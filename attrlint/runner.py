@@ -307,8 +307,9 @@ def run(
             items.append((path, linter_for(resolver.for_file(path))))
 
     jobs = jobs or default_jobs()
-    result.results, digests, caches = _lint_all(items, linters, jobs=jobs, timeout=timeout,
-                                                use_cache=use_cache, cache_dir=cache_dir, progress=progress)
+    result.results, digests, caches, from_cache = _lint_all(items, linters, jobs=jobs, timeout=timeout,
+                                                            use_cache=use_cache, cache_dir=cache_dir,
+                                                            progress=progress)
     for file_result in result.results:
         if file_result.warning:
             on_warning(file_result.warning)
@@ -331,6 +332,10 @@ def run(
                 if cached is not None:  # same files, same contents, same configuration: same findings
                     result.findings.extend(cached)
                     continue
+            if cache is not None:  # facts of cached files are loaded only now
+                for p in positions:
+                    if from_cache[p]:
+                        result.results[p].facts = cache.facts_for(items[p][0])
             linter.analyse_fully = lambda paths, linter=linter: _analyse_fully(  # type: ignore[attr-defined]
                 linter, paths, jobs=jobs, timeout=timeout)
             found = run_project_rules(linter, group, today=today)
@@ -351,11 +356,13 @@ def _analyse_fully(linter: Linter, paths: list[str], *, jobs: int, timeout: floa
 
 
 def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs: int, timeout: float,
-              use_cache: bool, cache_dir: str | None, progress: bool) -> tuple[list, list, dict]:
+              use_cache: bool, cache_dir: str | None, progress: bool) -> tuple[list, list, dict, list]:
     """Results in the order of `items` (from the cache where it has them, else linted), the
-    content digest of each file (None when unknown), and the caches."""
+    content digest of each file (None when unknown), the caches, and which results are cached
+    (their facts are loaded only if the project phase runs)."""
     results: list[FileResult | None] = [None] * len(items)
     digests: list[bytes | None] = [None] * len(items)
+    from_cache = [False] * len(items)
     todo = list(range(len(items)))
     caches = None
     if use_cache and items:
@@ -382,6 +389,7 @@ def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs:
                 todo.append(position)
             else:
                 results[position], digests[position] = hit
+                from_cache[position] = True
     bar = None
     if progress and todo:
         from .progress import Progress
@@ -402,7 +410,7 @@ def _lint_all(items: list[tuple[str, int]], linters: dict[int, Linter], *, jobs:
     if caches is not None:
         for cache in caches.values():
             cache.flush()
-    return results, digests, caches or {}
+    return results, digests, caches or {}, from_cache
 
 
 def check_stdin(data: bytes, filename: str, *, options: Options, config_path: Path | None) -> RunResult:
