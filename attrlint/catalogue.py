@@ -96,6 +96,9 @@ class Catalogue:
         return qname
 
     def key_format(self, text: str) -> tuple[str, re.Match[str]] | None:
+        prefixes = key_prefixes(self.key_regex)
+        if prefixes is not None and not any(p in text for p in prefixes):
+            return None  # substring tests are far cheaper than the regex on long strings
         match = self.key_regex.search(text)
         if not match:
             return None
@@ -117,6 +120,76 @@ class Catalogue:
 
 
 _KEY_SHAPE = re.compile(r"(?:^|_)(?:API_KEY|KEY|TOKEN|SECRET_KEY|ACCESS_KEY)(?:_|$)")
+
+
+@functools.lru_cache(maxsize=8)
+def key_prefixes(key_regex: re.Pattern[str]) -> tuple[str, ...] | None:
+    """The literal texts every key-format match starts with, or None when some format has none."""
+    found: list[str] = []
+    for alternative in _split_alternatives(key_regex.pattern):
+        prefixes = _literal_prefixes(alternative)
+        if prefixes is None:
+            return None
+        found.extend(prefixes)
+    # "sk-" makes "sk-proj" redundant
+    return tuple(sorted(p for p in set(found) if not any(q != p and p.startswith(q) for q in found)))
+
+
+def _literal_prefixes(pattern: str) -> list[str] | None:
+    """The literal texts every match of `pattern` starts with (None when there is none)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    def prefixes(items: list) -> list[str] | None:
+        text = ""
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                text += chr(arg)
+                continue
+            if name == "SUBPATTERN":
+                inner = prefixes(list(arg[-1]))
+            elif name == "BRANCH":
+                inner = []
+                for branch in arg[1]:
+                    found = prefixes(list(branch))
+                    if found is None:
+                        return [text] if text else None
+                    inner.extend(found)
+            else:
+                inner = None
+            if inner is None:
+                return [text] if text else None
+            return [text + p for p in inner]
+        return [text] if text else None
+
+    try:
+        return prefixes(list(_parser.parse(pattern)))
+    except Exception:  # noqa: BLE001 - an unusual pattern: no shortcut, use the full regex
+        return None
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """Top-level `|` alternatives of a regex."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = pattern.index("]", i + 2 if pattern[i + 1:i + 2] in ("]", "^") else i + 1)
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
 
 def is_key_shaped(name: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from .analyzer import Analyzer, shadowing_roots
-from .catalogue import Catalogue, is_key_shaped, load_catalogue
+from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
 from .types import FileResult, Finding, KeyRef
@@ -23,16 +23,90 @@ _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]
 _FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
 
 
-def _prefilter_pattern(catalogue: Catalogue) -> re.Pattern[str]:
-    """Text that any finding needs: an SDK name, a metadata-bearing chain, an env var read,
-    the runtime, or a key-format literal. Files without any of it never reach the parser."""
-    words = {m.split(".")[-1] for sdk in catalogue.sdks.values() for m in sdk.modules}
-    words |= {m.split(".")[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
-    words |= set(catalogue.reexports)
-    words |= {"completions", "responses", "environ", "getenv", "attrlint", "api_key", "bedrock"}
-    words |= {name.split(".")[-1] for name in catalogue.clients}
-    alternatives = sorted((re.escape(w) for w in words), key=len, reverse=True)
-    return re.compile("|".join(alternatives) + "|" + catalogue.key_regex.pattern)
+def _call_of(names: set[str]) -> re.Pattern[str]:
+    """`name(` for any of `names`, as a regex that starts with the literal `(` (so the regex
+    engine skips to each parenthesis) and checks the name behind it, grouped by length
+    because a look-behind must have a fixed width. Whitespace before the parenthesis
+    (`create (`, pycodestyle E211) is not admitted."""
+    by_length: dict[int, list[str]] = {}
+    for name in sorted(names):
+        by_length.setdefault(len(name), []).append(re.escape(name))
+    behind = "|".join(f"(?<=(?<!\\w)(?:{'|'.join(group)})\\()" for group in by_length.values())
+    return re.compile(f"\\((?:{behind})")
+
+
+def _prefilter_pattern(catalogue: Catalogue, config: Config | None = None) -> Prefilter:
+    """The prefilter for callers without a configuration (the flake8 plugin); `.search(text)`."""
+    return Prefilter(catalogue, config or Config())
+
+
+class Prefilter:
+    """Decides from the text alone, before any parse, whether a file can produce a finding
+    or a project-wide fact. Plain substring tests (C speed) come first; regexes run only
+    on the few files those admit.
+
+    A file passes when it has any of:
+    - an SDK module name (or a re-exporting module, or a duck-typed chain's `completions`
+      or `responses`) and a call of a billable method, a client constructor or a factory
+      (`create(`, `completion(`, `OpenAI(`, ...);
+    - `attrlint` (the runtime's attribution blocks);
+    - an environment read (`environ`/`getenv`) of a key-shaped name that names a vendor,
+      or of a key declared in the configuration;
+    - a literal in one of the catalogue's key formats;
+    - a call of a configured wrapper.
+    """
+
+    def __init__(self, catalogue: Catalogue, config: Config) -> None:
+        self.catalogue = catalogue
+        modules = {m for sdk in catalogue.sdks.values() for m in sdk.modules}
+        words = {m.split(".")[0] for m in modules} | {m.split(".")[-1] for m in modules}
+        words |= {m.split(".")[0] for m in catalogue.reexports}
+        # duck-typed chains (`x.chat.completions.create(...)`) count without any import
+        words |= {path.split(".")[-2] for path in catalogue.compatible if "." in path}
+        self.sdk_words = tuple(sorted(words, key=len, reverse=True))
+        tails = set(catalogue.method_tails)
+        tails |= {name.split(".")[-1] for name in catalogue.clients}
+        tails |= {name.split(".")[-1] for name in catalogue.functions}
+        tails |= {attr for sdk in catalogue.sdks.values() for attr, _ in sdk.factories}
+        tails |= {name.split(".")[-1] for name in getattr(catalogue, "factory_functions", {})}
+        self.calls = _call_of(tails)
+        wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
+        self.wrapper_calls = _call_of(wrappers) if wrappers else None
+        self.declared_envs = tuple(sorted(config.keys))
+        self.key_prefixes = key_prefixes(catalogue.key_regex)
+
+    def __call__(self, text: str) -> bool:
+        if any(word in text for word in self.sdk_words) and self.calls.search(text):
+            return True
+        if "attrlint" in text:
+            return True
+        if ("environ" in text or "getenv" in text) and self._env_key(text):
+            return True
+        if (self.key_prefixes is None or any(p in text for p in self.key_prefixes)) \
+                and self.catalogue.key_regex.search(text):
+            return True
+        return bool(self.wrapper_calls is not None and self.wrapper_calls.search(text))
+
+    def _env_key(self, text: str) -> bool:
+        if any(env in text for env in self.declared_envs):
+            return True
+        low = text.lower()
+        names: set[str] = set()
+        for needle in ("key", "token"):
+            at = low.find(needle)
+            while at >= 0:
+                start, end = at, at + len(needle)
+                while start and (low[start - 1] == "_" or low[start - 1].isalnum()):
+                    start -= 1
+                while end < len(low) and (low[end] == "_" or low[end].isalnum()):
+                    end += 1
+                names.add(text[start:end])
+                at = low.find(needle, end)
+        vendor_of = self.catalogue.vendor_of_env
+        return any(is_key_shaped(name) and vendor_of(name) for name in names)
+
+    def search(self, text: str) -> bool:  # the old regex-like spelling
+        return self(text)
 
 
 @dataclass
@@ -137,7 +211,7 @@ class Linter:
         self.catalogue = catalogue or load_catalogue()
         self.codes = enabled_codes(config, self.options)
         self.rules = [r for r in iter_file_rules(all_rules()) if r.code in self.codes]
-        self.prefilter = _prefilter_pattern(self.catalogue)
+        self.prefilter = Prefilter(self.catalogue, config)
         self.strict = self.options.strict or config.strict
         self.local_roots = shadowing_roots(config.root, self.catalogue)
 
@@ -152,6 +226,8 @@ class Linter:
             reason = str(exc).split("\n")[0]
             if isinstance(exc, UnicodeDecodeError):
                 reason = f"cannot decode as {exc.encoding} at byte {exc.start}; add a coding line or save as UTF-8"
+            elif "encoding declaration" in reason:
+                reason = "not valid UTF-8 and no coding line; add a coding line or save as UTF-8"
             return self._unparsable(path, 1, 1, f"cannot read source: {reason}")
         return self.lint_text(text, path, real_path=real_path)
 
@@ -163,7 +239,7 @@ class Linter:
         result = FileResult(path=path)
         if _FILE_NOQA.search(text[:4096]) or (len(text) > 4096 and _FILE_NOQA.search(text)):
             return result
-        if tree is None and not self.prefilter.search(text):
+        if tree is None and not self.prefilter(text):
             result.skipped = True
             return result
         lines = text.splitlines()

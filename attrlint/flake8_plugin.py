@@ -40,11 +40,19 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
-        if not _prefilter().search(text):  # most files stop at this text check
-            return
+        if not _prefilter().search(text) and not self._configured_prefilter(text):
+            return  # most files stop at this text check
         result = _linter_for(self.filename).lint_text(text, self.filename, tree=self.tree, keep_noqa=True)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+
+
+    def _configured_prefilter(self, text: str) -> bool:
+        """Declared keys and wrappers widen the prefilter: ask the file's own configuration."""
+        linter = _linter_for(self.filename)
+        if not linter.config.keys and not linter.config.wrappers:
+            return False
+        return bool(linter.prefilter(text))
 
 
 _PREFILTER: list[Any] = []

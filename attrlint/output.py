@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections import Counter
 from typing import Iterable
-from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
 from .types import Finding
@@ -149,6 +148,8 @@ def format_github(findings: list[Finding]) -> str:
 
 
 def format_junit(findings: list[Finding], files: list[str]) -> str:
+    from xml.sax.saxutils import escape, quoteattr  # only this format needs it
+
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
         by_file.setdefault(f.path, []).append(f)

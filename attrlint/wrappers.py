@@ -215,6 +215,8 @@ def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[s
     if not short_names:
         return
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, short_names))) + r")\b")
+    analyse = getattr(linter, "analyse_fully", None)  # the runner's: in the process pool
+    todo: list[FileResult] = []
     for result in results:
         if not result.skipped or result.path.endswith(".ipynb"):
             continue
@@ -228,12 +230,19 @@ def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[s
             continue
         if not pattern.search(text):
             continue
+        if analyse is not None:
+            todo.append(result)
+            continue
         try:
             tree = ast.parse(text, filename=result.path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         fresh = linter.lint_text(text, result.path, tree=tree)
         result.facts.update(fresh.facts)
+    if todo:
+        analysed = analyse([r.path for r in todo])  # type: ignore[misc]
+        for result in todo:
+            result.facts.update(analysed[result.path].facts)
 
 
 def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Finding]:
@@ -261,7 +270,19 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
                     forwards_kwargs=w["forwards_kwargs"], meta_key=w["meta_key"], label=w["label"])
     if not wrappers:
         return []
-    _missing_facts(linter, results, {n.rsplit(".", 1)[-1] for n in wrappers})
+    scanned: set[str] = set()
+    while True:  # wrappers found below may be called from files the prefilter skipped
+        short_names = {n.rsplit(".", 1)[-1] for n in wrappers} - scanned
+        if not short_names:
+            break
+        scanned |= short_names
+        _missing_facts(linter, results, short_names)
+        sites = _wrapper_fixpoint(linter, results, wrappers, names)
+    return _site_findings(linter, sites, wrappers)
+
+
+def _wrapper_fixpoint(linter: Linter, results: list[FileResult], wrappers: dict[str, Wrapper],
+                      names: Any) -> list[Site]:
     bases = _class_bases(results, names)
 
     sites: list[Site] = []
@@ -306,7 +327,10 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
                         if detail:
                             w.supplies.setdefault(f, detail)
                 wrappers[caller] = w
+    return sites
 
+
+def _site_findings(linter: Linter, sites: list[Site], wrappers: dict[str, Wrapper]) -> list[Finding]:
     findings: list[Finding] = []
     from .rules.base import rules_by_code
 

@@ -61,6 +61,8 @@ def check_options(function):
         click.option("--cache-dir", type=click.Path(file_okay=False),
                      help="Cache directory (default: $ATTRLINT_CACHE_DIR, else .attrlint_cache)."),
         click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+                     help="Seconds one file may take in a worker; a file that takes longer is skipped with a warning."),
         click.option("--today", callback=_date, help="Treat this date (YYYY-MM-DD) as today for key expiry."),
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
                      help="Suppress findings recorded in this baseline (default: .attrlint-baseline.json if present)."),
@@ -111,7 +113,7 @@ def _run(**kw) -> int:
 
 def _run_checked(*, paths, config_path, select, ignore, extend_select, output_format, output_file,
                  statistics, exit_zero, strict, stdin_filename, diff, force_exclude, no_cache,
-                 cache_dir, jobs, today, baseline_file, new_since, quiet, fix=False) -> int:
+                 cache_dir, jobs, timeout, today, baseline_file, new_since, quiet, fix=False) -> int:
     from .. import output
     from ..rules.base import all_rules
     from ..runner import check_stdin, run
@@ -138,7 +140,8 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
         if "-" in paths:
             raise click.UsageError("`-` (stdin) cannot be combined with other paths")
         result = run(paths, options=options, config_path=config_file, force_exclude=force_exclude,
-                     jobs=jobs, today=today, use_cache=not no_cache, cache_dir=cache_dir)
+                     jobs=jobs, today=today, use_cache=not no_cache, cache_dir=cache_dir,
+                     timeout=timeout, progress=True)
         if fix:
             result = _apply_fixes(result, diff=diff, options=options, config_file=config_file, today=today)
             if diff:

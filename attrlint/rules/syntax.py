@@ -21,7 +21,7 @@ class Unparsable(Rule):
             client.chat.completions.create(model="gpt-4o", metadata={...})
     """
     # Files with no LLM-related text are skipped before parsing, so the examples mention an SDK.
-    invalid = ("import openai\ndef f(:\n    pass\n",)
+    invalid = ("import openai\ndef f(:\n    openai.chat.completions.create()\n",)
     valid = ("import openai\nx = 1\n",)
 
     def check(self, ctx: FileContext) -> None:

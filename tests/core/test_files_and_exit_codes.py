@@ -57,7 +57,7 @@ def test_bad_select_code_exits_2(run_cli, tmp_path):
 
 def test_unparsable_file_is_reported_and_others_still_checked(run_cli, tmp_path):
     write_tree(tmp_path, {
-        "a_broken.py": "import openai\n\ndef f(x:\n    pass\n",
+        "a_broken.py": "import openai\n\ndef f(x:\n    openai.chat.completions.create()\n",
         "b_bad.py": UNATTRIBUTED,
     })
     result = run_cli("check", "--format", "json", cwd=tmp_path)
