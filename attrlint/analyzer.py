@@ -243,17 +243,16 @@ class Analyzer(ast.NodeVisitor):
                         local.bindings[arg.arg] = self.annotation_value(arg.annotation)
                 saved, self.scope = self.scope, local
                 try:
-                    for sub in ast.walk(stmt):
-                        if isinstance(sub, (ast.Assign, ast.AnnAssign)):
-                            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                            for t in targets:
-                                if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
-                                        and t.value.id == self_name and sub.value is not None):
-                                    value = self.ev(sub.value)
-                                    if value is UNKNOWN and isinstance(sub, ast.AnnAssign):
-                                        value = self.annotation_value(sub.annotation)
-                                    if value is not UNKNOWN and not isinstance(value, DictVal):
-                                        info.attrs.setdefault(t.attr, value)
+                    for sub in _assignments(stmt.body):
+                        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                        for t in targets:
+                            if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                                    and t.value.id == self_name and sub.value is not None):
+                                value = self.ev(sub.value)
+                                if value is UNKNOWN and isinstance(sub, ast.AnnAssign):
+                                    value = self.annotation_value(sub.annotation)
+                                if value is not UNKNOWN and not isinstance(value, DictVal):
+                                    info.attrs.setdefault(t.attr, value)
                 finally:
                     self.scope = saved
 
@@ -960,3 +959,23 @@ def looks_like_regex(text: str) -> bool:
 
 def iter_calls(module: Module) -> Iterator[LLMCall]:
     return iter(module.calls)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _assignments(body: list[ast.stmt]) -> Iterator[ast.Assign | ast.AnnAssign]:
+    """Assignment statements in a function body, through if/for/while/with/try/match blocks
+    but not into nested functions or classes: a statement walk, far cheaper than `ast.walk`."""
+    stack = list(reversed(body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            yield stmt
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        else:
+            for name in _BLOCK_FIELDS:
+                block = getattr(stmt, name, None)
+                if block:
+                    stack.extend(reversed(block))

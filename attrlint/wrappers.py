@@ -210,15 +210,25 @@ def _declared(linter: Linter) -> dict[str, Wrapper]:
     return out
 
 
-def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[str]) -> None:
-    """Files the prefilter skipped (no SDK in sight) may still call a wrapper: analyse those."""
-    if not short_names:
+def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set[str]) -> None:
+    """Files the prefilter skipped (no SDK in sight) may still call a wrapper: analyse those.
+
+    A call site resolves its callee through an import, so a file can call `pkg.mod.ask` only
+    if its text names both `ask` and `mod` (or, for `pkg.mod.Client.ask`, `ask` and `Client`);
+    files that do not are not read twice."""
+    if not wrapper_names:
         return
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, short_names))) + r")\b")
+    anchors: dict[str, set[str]] = {}
+    for name in wrapper_names:
+        parts = name.replace(":", ".").split(".")
+        anchors.setdefault(parts[-1], set()).add(parts[-2] if len(parts) > 1 else parts[-1])
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, anchors))) + r")\b")
+    words = re.compile(r"\w+")
     analyse = getattr(linter, "analyse_fully", None)  # the runner's: in the process pool
+    _rescanned = linter.__dict__.setdefault("_wrapper_rescanned", set())
     todo: list[FileResult] = []
     for result in results:
-        if not result.skipped or result.path.endswith(".ipynb"):
+        if not result.skipped or result.path.endswith(".ipynb") or result.path in _rescanned:
             continue
         try:
             with open(result.path, "rb") as handle:
@@ -228,8 +238,13 @@ def _missing_facts(linter: Linter, results: list[FileResult], short_names: set[s
             text = decode(data)
         except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
             continue
-        if not pattern.search(text):
+        found = set(pattern.findall(text))
+        if not found:
             continue
+        present = set(words.findall(text))
+        if not any(anchors[name] & present for name in found):
+            continue
+        _rescanned.add(result.path)
         if analyse is not None:
             todo.append(result)
             continue
@@ -272,11 +287,11 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
         return []
     scanned: set[str] = set()
     while True:  # wrappers found below may be called from files the prefilter skipped
-        short_names = {n.rsplit(".", 1)[-1] for n in wrappers} - scanned
-        if not short_names:
+        fresh = set(wrappers) - scanned
+        if not fresh:
             break
-        scanned |= short_names
-        _missing_facts(linter, results, short_names)
+        scanned |= fresh
+        _missing_facts(linter, results, fresh)
         sites = _wrapper_fixpoint(linter, results, wrappers, names)
     return _site_findings(linter, sites, wrappers)
 
