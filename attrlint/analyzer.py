@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -144,6 +145,10 @@ def str_const(node: ast.AST | None) -> str | None:
 # -- the analyser ---------------------------------------------------------------------------
 
 
+_DISPATCH: dict[type, Any] = {}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 class Analyzer(ast.NodeVisitor):
     def __init__(self, catalogue: Catalogue, schema: Schema, *, local_roots: frozenset[str] = frozenset()) -> None:
         self.cat = catalogue
@@ -159,6 +164,31 @@ class Analyzer(ast.NodeVisitor):
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
         self.context_unresolved: list[str] = []
         self._env_nodes: set[int] = set()
+
+    # -- traversal: ast.NodeVisitor's, with the method lookup cached per node type and the
+    # operator and context leaves (Load, Store, Add, ...) never visited --------------------------
+
+    def visit(self, node: ast.AST) -> None:
+        method = _DISPATCH.get(node.__class__)
+        if method is None:
+            method = getattr(Analyzer, "visit_" + node.__class__.__name__, Analyzer.generic_visit)
+            _DISPATCH[node.__class__] = method
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        fields = _CHILD_FIELDS.get(node.__class__)
+        if fields is None:
+            fields = _CHILD_FIELDS[node.__class__] = tuple(
+                f for f in node._fields if f not in ("ctx", "op", "ops", "type_comment", "kind"))
+        visit = self.visit
+        for name in fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST):
+                visit(value)
 
     # entry point
     def run(self, tree: ast.Module) -> Module:

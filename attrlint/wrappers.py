@@ -222,8 +222,9 @@ def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set
     for name in wrapper_names:
         parts = name.replace(":", ".").split(".")
         anchors.setdefault(parts[-1], set()).add(parts[-2] if len(parts) > 1 else parts[-1])
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, anchors))) + r")\b")
-    words = re.compile(r"\w+")
+    # Searched in the raw bytes: most skipped files are rejected without being decoded.
+    pattern = re.compile(rb"\b(?:" + b"|".join(sorted(re.escape(a.encode()) for a in anchors)) + rb")\b")
+    words = re.compile(rb"\w+")
     analyse = getattr(linter, "analyse_fully", None)  # the runner's: in the process pool
     _rescanned = linter.__dict__.setdefault("_wrapper_rescanned", set())
     todo: list[FileResult] = []
@@ -233,16 +234,19 @@ def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set
         try:
             with open(result.path, "rb") as handle:
                 data = handle.read()
+        except OSError:
+            continue
+        found = {m.decode() for m in pattern.findall(data)}
+        if not found:
+            continue
+        present = {m.decode() for m in set(words.findall(data))}
+        if not any(anchors[name] & present for name in found):
+            continue
+        try:
             from .engine import decode
 
             text = decode(data)
-        except (OSError, UnicodeDecodeError, SyntaxError, LookupError):
-            continue
-        found = set(pattern.findall(text))
-        if not found:
-            continue
-        present = set(words.findall(text))
-        if not any(anchors[name] & present for name in found):
+        except (UnicodeDecodeError, SyntaxError, LookupError):
             continue
         _rescanned.add(result.path)
         if analyse is not None:
