@@ -35,6 +35,17 @@ def _scan(paths: tuple[str, ...], config_path: str | None):
                project_rules=False, warn=lambda m: click.echo(f"attrlint: {m}", err=True))
 
 
+def _load_config_or_exit(config_path: str | None):
+    """The configuration, or exit 2 with the file and key that are wrong."""
+    from ..config import load_config
+
+    try:
+        return load_config(Path(config_path) if config_path else None)
+    except ConfigError as exc:
+        click.echo(f"attrlint: error: {exc}", err=True)
+        sys.exit(2)
+
+
 @click.group()
 def keys() -> None:
     """The key registry ([tool.attrlint.keys]) joined with what the code does."""
@@ -138,15 +149,10 @@ def _render(rows: list[dict], output_format: str) -> str:
 def check_keys(config_path, warn_days, today_text) -> None:
     """The registry rules alone, without scanning code: expired keys are errors (exit 1),
     keys expiring within --warn-days are warnings."""
-    from ..config import load_config
     from ..governance import config_display_path, days_left, registry_problems
 
     today = _today(today_text)
-    try:
-        config = load_config(Path(config_path) if config_path else None)
-    except ConfigError as exc:
-        click.echo(f"attrlint: error: {exc}", err=True)
-        sys.exit(2)
+    config = _load_config_or_exit(config_path)
     if config.path is None:
         click.echo("attrlint: error: no [tool.attrlint] found in pyproject.toml here or above; "
                    "run `attrlint init` to write one", err=True)
@@ -273,15 +279,10 @@ def audit_keys(url, days, today_text, config_path, max_unattributed, output_form
     """The registry joined with the ledger: usage, cost and expiry per key; keys to retire,
     expired keys in use, cost spikes, unattributed calls, unregistered keys. Exit 1 on findings."""
     from ..audit import audit, history_start, render_text
-    from ..config import load_config
     from ..ledger_cli import _open, _render
 
     today = _today(today_text)
-    try:
-        config = load_config(Path(config_path) if config_path else None)
-    except ConfigError as exc:
-        click.echo(f"attrlint: error: {exc}", err=True)
-        sys.exit(2)
+    config = _load_config_or_exit(config_path)
     if not config.keys:
         click.echo("attrlint: error: no [tool.attrlint.keys] entries to audit; `attrlint init` drafts them", err=True)
         sys.exit(2)
