@@ -13,8 +13,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
+from .catalogue import shadowing_roots  # noqa: F401 - re-exported
 from .catalogue import Catalogue, ClientSpec, Sdk
 from .model import (
     CallSite,
@@ -948,18 +948,6 @@ class Analyzer(ast.NodeVisitor):
         if d is None:
             return Metadata(node=arg, complete=False)
         return Metadata(node=d.node or arg, entries=list(d.entries.values()), complete=d.complete)
-
-
-def shadowing_roots(root: Path, catalogue: Catalogue) -> frozenset[str]:
-    """Top-level project packages or modules (in `root` or `root/src`) named like an SDK
-    module: `import agents` there means the project's own `agents/`, not openai-agents."""
-    sdk_roots = {m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
-    found = set()
-    for base in (root, root / "src"):
-        for name in sdk_roots:
-            if (base / name / "__init__.py").is_file() or (base / f"{name}.py").is_file():
-                found.add(name)
-    return frozenset(found)
 
 
 def attribute_chain(func: ast.expr) -> list[str]:

@@ -328,3 +328,15 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
 def load_catalogue(path: Path | None = None) -> Catalogue:
     path = path or data_dir() / "providers.toml"
     return parse_catalogue(_toml.loads(path.read_text(encoding="utf-8")))
+
+
+def shadowing_roots(root: Path, catalogue: Catalogue) -> frozenset[str]:
+    """Top-level project packages or modules (in `root` or `root/src`) named like an SDK
+    module: `import agents` there means the project's own `agents/`, not openai-agents."""
+    sdk_roots = {m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules}
+    found = set()
+    for base in (root, root / "src"):
+        for name in sdk_roots:
+            if (base / name / "__init__.py").is_file() or (base / f"{name}.py").is_file():
+                found.add(name)
+    return frozenset(found)

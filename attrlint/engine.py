@@ -13,8 +13,7 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Iterable
 
-from .analyzer import Analyzer, shadowing_roots
-from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue
+from .catalogue import Catalogue, is_key_shaped, key_prefixes, load_catalogue, shadowing_roots
 from .config import Config
 from .rules.base import FileContext, Rule, all_rules, iter_file_rules
 from .types import FileResult, Finding, KeyRef
@@ -253,6 +252,8 @@ class Linter:
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
         try:
+            from .analyzer import Analyzer  # only files past the prefilter need it
+
             module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
             return self._unparsable(path, 1, 1, "too deeply nested to analyse")
