@@ -975,9 +975,6 @@ def looks_like_regex(text: str) -> bool:
     return any(h in text for h in _REGEX_HINTS)
 
 
-def iter_calls(module: Module) -> Iterator[LLMCall]:
-    return iter(module.calls)
-
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 

@@ -147,7 +147,7 @@ class Config:
 
 def _glob_match(rel: str, pattern: str) -> bool:
     """Globs with `**`, matched against a POSIX path relative to the config root."""
-    pattern = pattern.lstrip("./") if pattern.startswith("./") else pattern
+    pattern = pattern[2:] if pattern.startswith("./") else pattern
     if fnmatch.fnmatchcase(rel, pattern):
         return True
     if pattern.endswith("/**") and (rel == pattern[:-3] or rel.startswith(pattern[:-2])):

@@ -34,11 +34,6 @@ def _call_of(names: set[str]) -> re.Pattern[str]:
     return re.compile(f"\\((?:{behind})")
 
 
-def _prefilter_pattern(catalogue: Catalogue, config: Config | None = None) -> Prefilter:
-    """The prefilter for callers without a configuration (the flake8 plugin); `.search(text)`."""
-    return Prefilter(catalogue, config or Config())
-
-
 class Prefilter:
     """Decides from the text alone, before any parse, whether a file can produce a finding
     or a project-wide fact. Plain substring tests (C speed) come first; regexes run only
@@ -103,9 +98,6 @@ class Prefilter:
                 at = low.find(needle, end)
         vendor_of = self.catalogue.vendor_of_env
         return any(is_key_shaped(name) and vendor_of(name) for name in names)
-
-    def search(self, text: str) -> bool:  # the old regex-like spelling
-        return self(text)
 
 
 @dataclass

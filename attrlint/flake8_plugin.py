@@ -12,7 +12,8 @@ from typing import Any, Iterator
 
 from . import __version__
 
-_LINTERS: dict[str, Any] = {}
+_LINTERS: dict[str, Any] = {}  # pyproject path -> Linter
+_BY_DIR: dict[str, Any] = {}  # directory -> Linter: one config lookup per directory
 
 
 def _linter_for(filename: str) -> Any:
@@ -20,12 +21,13 @@ def _linter_for(filename: str) -> Any:
     from .engine import Linter
 
     start = Path(filename).resolve().parent if filename not in ("stdin", "-") else Path.cwd()
-    pyproject = find_pyproject(start)
-    key = str(pyproject)
-    linter = _LINTERS.get(key)
+    linter = _BY_DIR.get(str(start))
     if linter is None:
-        linter = Linter(load_config(pyproject, start=start))
-        _LINTERS[key] = linter
+        pyproject = find_pyproject(start)
+        linter = _LINTERS.get(str(pyproject))
+        if linter is None:
+            linter = _LINTERS[str(pyproject)] = Linter(load_config(pyproject, start=start))
+        _BY_DIR[str(start)] = linter
     return linter
 
 
@@ -40,28 +42,9 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
-        if not _prefilter().search(text) and not self._configured_prefilter(text):
-            return  # most files stop at this text check
-        result = _linter_for(self.filename).lint_text(text, self.filename, tree=self.tree, keep_noqa=True)
+        linter = _linter_for(self.filename)
+        if not linter.prefilter(text):
+            return  # most files stop at this text check (it includes declared keys and wrappers)
+        result = linter.lint_text(text, self.filename, tree=self.tree, keep_noqa=True)
         for finding in result.findings:
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
-
-
-    def _configured_prefilter(self, text: str) -> bool:
-        """Declared keys and wrappers widen the prefilter: ask the file's own configuration."""
-        linter = _linter_for(self.filename)
-        if not linter.config.keys and not linter.config.wrappers:
-            return False
-        return bool(linter.prefilter(text))
-
-
-_PREFILTER: list[Any] = []
-
-
-def _prefilter() -> Any:
-    if not _PREFILTER:
-        from .catalogue import load_catalogue
-        from .engine import _prefilter_pattern
-
-        _PREFILTER.append(_prefilter_pattern(load_catalogue()))
-    return _PREFILTER[0]

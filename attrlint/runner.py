@@ -8,7 +8,7 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from .config import Config, load_config, find_pyproject
 from .discovery import Excluder, iter_files
@@ -425,7 +425,3 @@ def check_stdin(data: bytes, filename: str, *, options: Options, config_path: Pa
         file_result = linter.lint_bytes(data, filename)
     return RunResult(findings=list(file_result.findings), results=[file_result], configs=[config])
 
-
-def iter_findings(results: Iterable[FileResult]) -> Iterator[Finding]:
-    for r in results:
-        yield from r.findings
