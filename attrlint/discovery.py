@@ -46,7 +46,7 @@ class Excluder:
         patterns = []
         for pattern in (*config.exclude, *config.extend_exclude):
             pattern = pattern.rstrip("/")
-            patterns.append(pattern.lstrip("./") if pattern.startswith("./") else pattern)
+            patterns.append(pattern[2:] if pattern.startswith("./") else pattern)
         globs = [fnmatch.translate(p) for p in patterns]
         globs += [fnmatch.translate(p.replace("**/", "")) for p in patterns if "**/" in p]
         self.whole = re.compile("|".join(globs)) if globs else None
