@@ -1,3 +1,3 @@
-from .cli import main
+from attrlint.cli import main
 
 main()

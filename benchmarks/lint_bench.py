@@ -820,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
                 # file whatever --select says; --select only filters what is reported).
                 cfg = tmp / "flake8-attrlint.cfg"
                 cfg.write_text(
-                    f"[flake8:local-plugins]\nextension =\n    ATR = attrlint.flake8_plugin:Plugin\npaths = {src}\n"
+                    f"[flake8:local-plugins]\nextension =\n    ATR = attrlint.lint.flake8_plugin:Plugin\npaths = {src}\n"
                 )
                 plug = [str(flake8), "--append-config", str(cfg), str(stdlib)]
                 bench.measure(

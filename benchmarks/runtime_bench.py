@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from attrlint.ledger import Ledger
-from attrlint.ledger.store import INDEXES, ROW_COLUMNS
+from attrlint.ledger.stores.base import INDEXES, ROW_COLUMNS
 
 CHAT_BODY = json.dumps({
     "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-2024-08-06",
@@ -84,7 +84,7 @@ def bench_wrapper(calls: int, tmp: Path) -> None:
     # of two ~2 ms calls on a busy machine.
     import timeit
 
-    from attrlint.runtime.wrappers import _Call
+    from attrlint.runtime.call import _Call
 
     parsed = wrapped.chat.completions.create(model="gpt-4o", messages=messages,
                                              metadata={"ticket_id": "T-1", "customer_id": "acme"})

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attrlint.analyzer import Analyzer
-from attrlint.catalogue import load_catalogue
-from attrlint.schema import default_schema
+from attrlint.lint.analysis.analyzer import Analyzer
+from attrlint.core.catalogue import load_catalogue
+from attrlint.core.schema import default_schema
 
 SDKS = {"openai": "openai==3.57.0", "anthropic": "anthropic==2.14.0"}
 # the catalogue's SDK tables that bill to each vendor's own API

@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from attrlint.cli import cli
-from attrlint.config import Config, parse_config
-from attrlint.engine import Linter, Options
-from attrlint.types import Finding
+from attrlint.core.config import Config, parse_config
+from attrlint.lint.engine import Linter, Options
+from attrlint.lint.diagnostics import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

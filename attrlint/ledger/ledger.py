@@ -21,9 +21,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .postgres import redact
-from .records import CostRecord, new_id, now_us, to_nanos
-from .store import LedgerError, Row, Store, normalise_by
+from attrlint.core.redact import redact_url as redact
+from attrlint.ledger.records import CostRecord, new_id, now_us, to_nanos
+from attrlint.ledger.stores.base import LedgerError, Row, Store, normalise_by
 
 log = logging.getLogger("attrlint.ledger")
 
@@ -42,14 +42,14 @@ def default_url() -> str:
 
 def open_store(url: str) -> Store:
     if url.startswith("sqlite://"):
-        from .sqlite import SQLiteStore
+        from attrlint.ledger.stores.sqlite import SQLiteStore
 
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("sqlite://"):]
         if not path:
             raise LedgerError("ledger URL sqlite:/// needs a path, e.g. sqlite:///.attrlint/ledger.db")
         return SQLiteStore(path)
     if url.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore
+        from attrlint.ledger.stores.postgres import PostgresStore
 
         return PostgresStore(url)
     raise LedgerError(f"ledger URL {url.split('://')[0]}://...: unsupported; use sqlite:///PATH or "
@@ -253,18 +253,17 @@ class Ledger:
 
     @property
     def pricer(self) -> Any:
+        """What prices rows: the `pricer` given, else `Pricer.configured()` (genai-prices with the
+        `[tool.attrlint.pricing]` overrides of `ATTRLINT_CONFIG` or the nearest pyproject.toml)."""
         if self._pricer is None:
-            from ..runtime.pricing import Pricer
+            from attrlint.ledger.pricing import Pricer
 
-            overrides: tuple[Any, ...] = ()
-            try:
-                from ..config import config_from_env_or_cwd
-
-                overrides = config_from_env_or_cwd().pricing
-            except Exception as exc:  # noqa: BLE001
-                log.warning("attrlint: price overrides not loaded: %s", exc)
-            self._pricer = Pricer(overrides)
+            self._pricer = Pricer.configured()
         return self._pricer
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def _get_store(self) -> Store:
         if self._store is None:
@@ -369,7 +368,7 @@ class Ledger:
 
 
 def _to_us(value: dt.datetime) -> int:
-    from .records import datetime_to_us
+    from attrlint.ledger.records import datetime_to_us
 
     return datetime_to_us(value)
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from attrlint.config import Config
-from attrlint.engine import Linter, Options
-from attrlint.rules.base import all_rules
+from attrlint.core.config import Config
+from attrlint.lint.engine import Linter, Options
+from attrlint.lint.rules.base import all_rules
 
 RULES = all_rules()
 FILE_RULES = [r for r in RULES if not r.project_wide and r.code != "ATR000"]
@@ -51,7 +51,7 @@ def test_valid_example_is_not_reported(linter, rule, source):
 
 
 def test_atr000_examples(linter):
-    from attrlint.rules.syntax import Unparsable
+    from attrlint.lint.rules.syntax import Unparsable
 
     for source in Unparsable.invalid:
         assert "ATR000" in [f.code for f in linter.lint_text(source, "x.py").findings]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from click.testing import CliRunner
 from sample_ledger import SPIKE_DAY, TODAY, write_sample
 
-from attrlint.commands.keys import keys
+from attrlint.cli.keys import keys
 
 
 def _audit(tmp_path, *args):

@@ -13,7 +13,7 @@ from everywhere_helpers import rows
 from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
 
 from attrlint.runtime import attribution, install, installed, instrument, uninstall
-from attrlint.runtime import everywhere as install_module
+from attrlint.runtime import sdk_hook as install_module
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 

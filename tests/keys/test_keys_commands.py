@@ -155,7 +155,7 @@ def test_init_writes_a_section_that_loads(run_cli, tmp_path):
     assert "[tool.attrlint.keys.OPENAI_API_KEY]" not in text
     assert "# OPENAI_API_KEY is a shared default variable" in text
 
-    from attrlint.config import load_config
+    from attrlint.core.config import load_config
 
     config = load_config(tmp_path / "pyproject.toml")
     assert config.keys["ANTHROPIC_KEY_BILLING"].agent == "billing"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from attrlint.config import parse_config
-from attrlint.discovery import Excluder
+from attrlint.core.config import parse_config
+from attrlint.lint.discovery import Excluder
 
 PATTERNS = [
     ["examples", "tests/fixtures"],

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from attrlint import runner
-from attrlint.engine import Options
+from attrlint.lint import runner
+from attrlint.lint.engine import Options
 
 from .conftest import LLM_FILE, REPO
 

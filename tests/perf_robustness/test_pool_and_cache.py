@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from attrlint import runner
-from attrlint.engine import Linter, Options
+from attrlint.lint import runner
+from attrlint.lint.engine import Linter, Options
 
 from .conftest import REPO, findings_of, make_tree, run_cli
 
@@ -93,7 +93,7 @@ def test_cache_misses_on_changed_content_and_configuration(tree: Path, tmp_path:
 
 
 def test_cache_env_var_and_pruning(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from attrlint import cache as cache_module
+    from attrlint.lint import cache as cache_module
 
     monkeypatch.setenv("ATTRLINT_CACHE_DIR", str(tmp_path / "envcache"))
     _run([tree], use_cache=True)
@@ -133,7 +133,7 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
 def test_progress_bar_draws_and_clears() -> None:
     import io
 
-    from attrlint.progress import Progress
+    from attrlint.lint.progress import Progress
 
     stream = io.StringIO()
     bar = Progress(3, stream)
@@ -145,7 +145,7 @@ def test_progress_bar_draws_and_clears() -> None:
 
 def test_project_findings_come_from_the_cache_for_an_unchanged_tree(tree: Path, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import attrlint.project
+    import attrlint.lint.project.phase
 
     cache = str(tmp_path / "cache")
     first, _ = _run([tree], use_cache=True, cache_dir=cache)
@@ -153,7 +153,7 @@ def test_project_findings_come_from_the_cache_for_an_unchanged_tree(tree: Path, 
     def boom(*args, **kwargs):
         raise AssertionError("project rules must not rerun over an unchanged tree")
 
-    monkeypatch.setattr(attrlint.project, "run_project_rules", boom)
+    monkeypatch.setattr(attrlint.lint.project.phase, "run_project_rules", boom)
     again, _ = _run([tree], use_cache=True, cache_dir=cache)
     assert findings_of(again) == findings_of(first)
     (tree / "plain_000.py").write_text("y = 2\n")

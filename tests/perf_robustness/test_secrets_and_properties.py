@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attrlint.config import Config
-from attrlint.engine import Linter
-from attrlint.fixes import apply_fixes
+from attrlint.core.config import Config
+from attrlint.lint.engine import Linter
+from attrlint.lint.fixes import apply_fixes
 
 from .conftest import fake_key, run_cli
 
@@ -65,8 +65,8 @@ def test_no_output_format_cache_or_log_holds_a_key(keyed_tree: tuple[Path, list[
 
 def test_key_refs_and_snippets_in_the_cache_are_redacted(keyed_tree: tuple[Path, list[str]]) -> None:
     root, keys = keyed_tree
-    from attrlint import runner
-    from attrlint.engine import Options
+    from attrlint.lint import runner
+    from attrlint.lint.engine import Options
 
     result = runner.run([str(root / "pkg")], options=Options(strict=True), jobs=2, use_cache=True,
                         cache_dir=str(root / "c2"), warn=lambda m: None)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from attrlint.config import Config, parse_config
-from attrlint.engine import Linter, Options
-from attrlint.runner import run
+from attrlint.core.config import Config, parse_config
+from attrlint.lint.engine import Linter, Options
+from attrlint.lint.runner import run
 
 
 def _config(extra: dict | None = None, root: Path | None = None) -> Config:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attrlint.rules.keys import is_key_placeholder
+from attrlint.lint.rules.keys import is_key_placeholder
 
 HEX = "0123456789abcdef" * 3
 B62 = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz"

@@ -233,8 +233,8 @@ def test_declared_method_wrapper(project):
 
 
 def test_messages_name_the_wrapper_and_parameter(project, tmp_path):
-    from attrlint.engine import Options
-    from attrlint.runner import run
+    from attrlint.lint.engine import Options
+    from attrlint.lint.runner import run
 
     project({"svc/llm.py": LLM_STEP, "svc/jobs.py": "from svc.llm import llm_api_handler\nllm_api_handler('x', customer=c)\n"})
     findings = [f for f in run(["."], options=Options(), jobs=1, warn=lambda m: None).findings if f.code == "ATR002"]
@@ -245,8 +245,8 @@ def test_facts_are_json_serialisable(tmp_path):
     import json
     import textwrap
 
-    from attrlint.config import parse_config
-    from attrlint.engine import Linter, Options
+    from attrlint.core.config import parse_config
+    from attrlint.lint.engine import Linter, Options
 
     source = LLM_KWARGS + "\nget_completion('x', metadata={'ticket_id': 'TODO'})\nother.call(x)\n"
     result = Linter(parse_config({}), Options()).lint_text(textwrap.dedent(source), "llm.py")
@@ -260,8 +260,8 @@ def test_wrapper_call_in_notebook(project):
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": ["from llm import get_completion\n"]},
                     {"cell_type": "code", "metadata": {}, "source": ["x = 1\n", "get_completion('hi')\n"]}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    from attrlint.engine import Options
-    from attrlint.runner import run
+    from attrlint.lint.engine import Options
+    from attrlint.lint.runner import run
 
     project({"llm.py": LLM_KWARGS, "nb.ipynb": json.dumps(nb)})
     findings = [f for f in run(["."], options=Options(), jobs=1, warn=lambda m: None).findings if f.code == "ATR001"]

@@ -131,8 +131,8 @@ def test_many_threads_write_one_ledger(ledger):
 
 
 def _child(url: str, i: int) -> None:
-    from attrlint.config import PriceOverride
-    from attrlint.runtime.pricing import Pricer
+    from attrlint.core.config import PriceOverride
+    from attrlint.ledger.pricing import Pricer
 
     # an override prices without loading genai-prices' tables: keeps process start-up short
     book = Ledger(url, pricer=Pricer([PriceOverride("openai", "gpt-4o", input=Decimal("2.50"))]))

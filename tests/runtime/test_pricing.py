@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attrlint.config import PriceOverride
+from attrlint.core.config import PriceOverride
 from attrlint.ledger.records import to_nanos
-from attrlint.runtime.pricing import Pricer, Rates, Usage
+from attrlint.ledger.pricing import Pricer, Rates, Usage
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.timezone.utc)
 NOW_US = int(NOW.timestamp() * 1_000_000)

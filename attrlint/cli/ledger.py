@@ -1,0 +1,367 @@
+"""`attrlint ledger`: cost reports, exports, repricing and invoice reconciliation.
+
+Exit codes: 0 done; 2 a usage, configuration or ledger error (the message names the file or
+key and what to do)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
+_HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",
+            "provider": "provider", "key": "key"}
+
+
+class _Fail(click.ClickException):
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _open(url: str | None) -> Any:
+    from attrlint.ledger import Ledger, LedgerError
+
+    try:
+        ledger = Ledger(url)
+        ledger._get_store()
+        return ledger
+    except LedgerError as exc:
+        raise _Fail(str(exc)) from None
+
+
+def _date(value: str | None, option: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _Fail(f"{option} {value!r}: expected a date or time like 2026-01-31 or 2026-01-31T12:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def _render(headers: Sequence[str], rows: list[Sequence[Any]], fmt: str, title: str = "") -> str:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    if fmt == "json":
+        return json.dumps([dict(zip(headers, row)) for row in cells], indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return out.getvalue().rstrip("\n")
+    if fmt == "markdown":
+        numeric = [all(_is_number(r[i]) for r in cells if r[i]) and any(r[i] for r in cells)
+                   for i in range(len(headers))]
+        lines = [f"**{title}**", ""] if title else []
+        lines.append("| " + " | ".join(headers) + " |")
+        lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+        return "\n".join(lines)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [all(_is_number(r[i]) for r in cells if r[i]) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def _label(value: Any) -> str:
+    return "(none)" if value is None or value == "" else str(value)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except InvalidOperation:
+        return False
+
+
+ledger_option = click.option("--ledger", "url", envvar="ATTRLINT_LEDGER_URL", metavar="URL",
+                             help="sqlite:///PATH or postgresql://... (default: ATTRLINT_LEDGER_URL, "
+                                  "else .attrlint/ledger.db)")
+
+
+@click.group()
+def ledger() -> None:
+    """Report, export, reprice and reconcile the cost ledger."""
+
+
+@ledger.command()
+@ledger_option
+@click.option("--by", "by", type=click.Choice(DIMENSION_CHOICES), default="agent", show_default=True)
+@click.option("--by2", type=click.Choice(DIMENSION_CHOICES), help="A second dimension.")
+@click.option("--since", help="From this date/time (UTC, inclusive).")
+@click.option("--until", help="Up to this date/time (UTC, exclusive).")
+@click.option("--agent", help="Only this agent's calls.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today (budgets, --html).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
+              help="Also write a self-contained HTML cost report to this file.")
+def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
+           agent: str | None, fmt: str, today_text: str | None = None, html_path: str | None = None) -> None:
+    """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
+    month-to-date spend, budget, burn rate and forecast when agents have a monthly-budget."""
+    if by2 == by:
+        raise _Fail("--by2 must differ from --by")
+    book = _open(url)
+    dims = (by, by2) if by2 else (by,)
+    try:
+        totals = book.totals(dims, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent)
+        extra = _budget_columns(book, _today(today_text), agent) if dims == ("agent",) else None
+        if html_path:
+            _write_html(book, html_path, _today(today_text), since, until)
+    finally:
+        book.close()
+    if extra is not None:
+        headers, columns = extra
+        rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        table = [(_label(k), _money(v), *columns.pop(k, [""] * (len(headers)))) for k, v in rows]
+        table += [(_label(k), "", *cols) for k, cols in sorted(columns.items())]
+        if fmt in ("table", "markdown") and table:
+            table.append(("**total**" if fmt == "markdown" else "total", _money(sum(totals.values(), Decimal(0))),
+                          *([""] * len(headers))))
+        title = "LLM cost by agent, with month-to-date budgets" + (f" for {agent}" if agent else "")
+        click.echo(_render(["agent", "cost_usd", *headers], table, fmt, title))
+        return
+    rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    table = [(*(_label(x) for x in ((k,) if len(dims) == 1 else k)), _money(v)) for k, v in rows]
+    total = sum(totals.values(), Decimal(0))
+    if fmt in ("table", "markdown") and table:
+        table.append(("**total**" if fmt == "markdown" else "total", *([""] * (len(dims) - 1)), _money(total)))
+    headers = [*(_HEADERS[d] for d in dims), "cost_usd"]
+    title = f"LLM cost by {' and '.join(dims)}" + (f" for {agent}" if agent else "")
+    if since or until:
+        title += f" ({since or '...'} to {until or 'now'})"
+    click.echo(_render(headers, table, fmt, title))
+
+
+@ledger.command()
+@ledger_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--since", help="From this date/time (UTC, inclusive).")
+@click.option("--until", help="Up to this date/time (UTC, exclusive).")
+@click.option("--agent", help="Only this agent's calls.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+def export(url: str | None, fmt: str, since: str | None, until: str | None, agent: str | None,
+           output: str | None) -> None:
+    """Every record, as CSV or JSON lines."""
+    from attrlint.ledger.records import COLUMNS
+
+    book = _open(url)
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115 - stdout or a file, closed below
+    try:
+        writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+        if writer:
+            writer.writerow(COLUMNS)
+        for record in book.records(since=_date(since, "--since"), until=_date(until, "--until"), agent=agent):
+            row = record.as_dict()
+            if writer:
+                row["metadata"] = json.dumps(row["metadata"], sort_keys=True) if row["metadata"] else ""
+                writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+            else:
+                out.write(json.dumps(row) + "\n")
+    finally:
+        book.close()
+        if output:
+            out.close()
+
+
+@ledger.command()
+@ledger_option
+def reprice(url: str | None) -> None:
+    """Price rows recorded `unpriced` (models unknown when they were recorded)."""
+    book = _open(url)
+    try:
+        priced, left = book.reprice()
+    finally:
+        book.close()
+    click.echo(f"priced {priced} row(s); {left} still unpriced"
+               + ("; add [tool.attrlint.pricing.\"provider:model\"] for them or update genai-prices" if left else ""))
+
+
+_DATE_COLUMNS = ("date", "day", "usage_date", "start_time", "start_date", "timestamp", "time", "period_start")
+_AMOUNT_COLUMNS = ("cost_usd", "cost (usd)", "cost", "amount_value", "amount", "total_cost", "usd", "spend",
+                   "amount (usd)", "total")
+_KEY_COLUMNS = ("key_fingerprint", "api_key", "api_key_id", "key", "api_key_name", "key_id")
+
+
+def _pick(header: list[str], names: Iterable[str]) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for name in names:
+        if name in lowered:
+            return lowered.index(name)
+    return None
+
+
+def _read_invoice(path: Path, by: str) -> dict[str, Decimal]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise _Fail(f"{path}: cannot read the invoice export: {exc.strerror}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise _Fail(f"{path}: empty; expected a provider cost export CSV with a header row")
+    header, body = rows[0], rows[1:]
+    amount_i = _pick(header, _AMOUNT_COLUMNS)
+    key_i = _pick(header, _DATE_COLUMNS if by == "day" else _KEY_COLUMNS)
+    if amount_i is None or key_i is None:
+        wanted = "a date column (date, start_time, ...)" if by == "day" else "a key column (api_key, key_id, ...)"
+        raise _Fail(f"{path}: expected {wanted} and a cost column (cost, amount_value, cost_usd, ...); "
+                    f"found {', '.join(header)}")
+    out: dict[str, Decimal] = {}
+    for lineno, row in enumerate(body, start=2):
+        if len(row) <= max(amount_i, key_i) or not row[amount_i].strip():
+            continue
+        try:
+            amount = Decimal(row[amount_i].strip().lstrip("$").replace(",", ""))
+        except InvalidOperation:
+            raise _Fail(f"{path}:{lineno}: {header[amount_i]} {row[amount_i]!r} is not a number") from None
+        key = row[key_i].strip()
+        if by == "day":
+            key = _invoice_day(key, path, lineno)
+        out[key] = out.get(key, Decimal(0)) + amount
+    return out
+
+
+def _invoice_day(value: str, path: Path, lineno: int) -> str:
+    try:
+        if value.isdigit():  # unix seconds (OpenAI's costs export)
+            return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc).date().isoformat()
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        raise _Fail(f"{path}:{lineno}: date {value!r} is not a date like 2026-01-31") from None
+
+
+@ledger.command()
+@ledger_option
+@click.option("--invoice", type=click.Path(path_type=Path), required=True,
+              help="The provider's cost export (CSV).")
+@click.option("--by", type=click.Choice(["day", "key"]), default="day", show_default=True)
+@click.option("--provider", help="Compare only this provider's calls (openai, anthropic, azure).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt: str) -> None:
+    """Compare the ledger with a provider's cost export; show what no record accounts for."""
+    billed = _read_invoice(invoice, by)
+    book = _open(url)
+    try:
+        dims = ("day", "status") if by == "day" else ("key", "status")
+        found = book.totals(dims, provider=provider)
+    finally:
+        book.close()
+    attributed: dict[str, Decimal] = {}
+    unattributed: dict[str, Decimal] = {}
+    for (key, status), cost in found.items():
+        target = unattributed if status == "unattributed" else attributed
+        target[str(key)] = target.get(str(key), Decimal(0)) + cost
+    keys = sorted(set(billed) | set(attributed) | set(unattributed))
+    rows = []
+    sums = [Decimal(0)] * 4
+    for key in keys:
+        inv, att, una = billed.get(key, Decimal(0)), attributed.get(key, Decimal(0)), unattributed.get(key, Decimal(0))
+        remainder = inv - att
+        for i, v in enumerate((inv, att, una, remainder)):
+            sums[i] += v
+        rows.append((key, _money(inv), _money(att), _money(una), _money(remainder)))
+    if fmt in ("table", "markdown"):
+        rows.append(("total", *(_money(v) for v in sums)))
+    headers = [by, "invoice_usd", "ledger_attributed_usd", "ledger_unattributed_usd", "unattributed_remainder_usd"]
+    click.echo(_render(headers, rows, fmt, f"Invoice {invoice.name} vs ledger, by {by}"))
+
+
+# -- budgets and the HTML report (attrlint.budget, attrlint.html_report) ----------------------------
+
+def _today(value: str | None) -> dt.date:
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _Fail(f"--today {value!r}: expected a date like 2026-01-31") from None
+
+
+def _config() -> Any:
+    from attrlint.core.config import ConfigError, config_from_env_or_cwd
+
+    try:
+        return config_from_env_or_cwd()
+    except ConfigError as exc:
+        raise _Fail(f"attrlint: error: {exc}") from None
+
+
+_BUDGET_HEADERS = ["mtd_usd", "budget_usd", "burn_usd_per_day", "forecast_usd", "forecast_vs_budget"]
+
+
+def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[str], dict[Any, list[str]]] | None:
+    """Budget columns per agent, or None when no agent has a monthly-budget (plain report)."""
+    from attrlint.ledger.reports.budget import budgets, money, percent
+
+    try:
+        config = _config()
+    except _Fail as exc:  # the plain report does not need the configuration
+        click.echo(f"{exc.message} (budget columns left out)", err=True)
+        return None
+    if not any(a.monthly_budget is not None for a in config.agents.values()):
+        return None
+    rows = [b for b in budgets(config, book, today) if agent is None or b.agent == agent]
+    return _BUDGET_HEADERS, {b.agent: [money(b.month_to_date), money(b.budget), money(b.burn_per_day),
+                                       money(b.forecast), percent(b.forecast_share)] for b in rows}
+
+
+@ledger.command()
+@ledger_option
+@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
+              show_default=True)
+def budget(url: str | None, today_text: str | None, fmt: str) -> None:
+    """Month-to-date spend against each agent's monthly-budget; exit 1 when an agent is
+    forecast over budget (linear forecast: spend so far / days elapsed x days in month)."""
+    from attrlint.ledger.reports.budget import budgets, money, percent
+
+    today = _today(today_text)
+    config = _config()
+    if not any(a.monthly_budget is not None for a in config.agents.values()):
+        raise _Fail("attrlint: error: no agent has a monthly-budget; add `monthly-budget = USD` to "
+                    "[tool.attrlint.agents.NAME]")
+    book = _open(url)
+    try:
+        rows = budgets(config, book, today)
+    finally:
+        book.close()
+    table = [(b.agent, money(b.month_to_date), money(b.budget), money(b.burn_per_day), money(b.forecast),
+              percent(b.forecast_share), "OVER" if b.over else ("" if b.budget is None else "ok")) for b in rows]
+    title = f"Budgets, {today:%B %Y} to {today} (day {today.day})"
+    click.echo(_render(["agent", *_BUDGET_HEADERS, "status"], table, fmt, title))
+    over = [b.agent for b in rows if b.over]
+    if over:
+        if fmt in ("table", "markdown"):
+            click.echo(f"\nforecast over budget: {', '.join(over)}")
+        sys.exit(1)
+
+
+def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: str | None) -> None:
+    from attrlint.ledger.reports.html import render_html
+
+    text = render_html(book, _config(), today=today, since=_date(since, "--since"), until=_date(until, "--until"))
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None

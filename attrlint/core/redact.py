@@ -1,0 +1,32 @@
+"""Secrets never leave redacted form: every text attrlint writes passes through here."""
+
+from __future__ import annotations
+
+from attrlint.core.catalogue import Catalogue
+
+
+def redact(secret: str) -> str:
+    """First 6 and last 4 characters at most; short values keep less."""
+    if len(secret) >= 20:
+        return f"{secret[:6]}…{secret[-4:]}"
+    if len(secret) >= 8:
+        return f"{secret[:2]}…{secret[-2:]}"
+    return "…"
+
+
+def redact_text(text: str, catalogue: Catalogue) -> str:
+    """Replace every key-format match in `text` by its redacted form."""
+    if not catalogue.key_regex.search(text):
+        return text
+    return catalogue.key_regex.sub(lambda m: redact(m.group(0)), text)
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

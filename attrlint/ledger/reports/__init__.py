@@ -1,0 +1,1 @@
+"""What the ledger tells: budgets and forecasts, and the HTML report."""

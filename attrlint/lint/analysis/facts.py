@@ -1,0 +1,132 @@
+"""What per-file analysis extracts from a module: the facts rules look at.
+
+The analyser builds these in one traversal; rules never walk the tree themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from attrlint.core.catalogue import ClientSpec, Sdk
+
+
+@dataclass
+class FieldSource:
+    """One place an attribution field is supplied."""
+
+    field: str  # canonical name
+    key: str  # as written
+    key_node: ast.AST | None  # the dict key / keyword, None when implicit
+    value: ast.expr | None
+    origin: str  # "metadata", "context", "instrument", "wrapper"
+
+
+@dataclass
+class MetadataEntry:
+    key: str
+    key_node: ast.AST
+    value: ast.expr | None
+
+
+@dataclass
+class Metadata:
+    """The provider's metadata argument of one call, as far as it can be read statically."""
+
+    node: ast.expr | None = None  # the argument, None when absent
+    entries: list[MetadataEntry] = field(default_factory=list)
+    complete: bool = True  # False when part of it cannot be resolved
+
+
+@dataclass
+class LLMCall:
+    node: ast.Call
+    sdk: Sdk
+    operation: str
+    method: str  # "chat.completions.create", "completion", ...
+    client: ClientSpec | None  # None for module-level functions and unresolved receivers
+    instrumented: bool
+    metadata: Metadata
+    sources: list[FieldSource] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # why attribution cannot be verified
+    via_wrapper: str | None = None  # the wrapper function when this is a wrapper call site
+    in_wrapper: str | None = None  # set when the call is the body of a wrapper: its call sites are checked instead
+
+    @property
+    def fields(self) -> set[str]:
+        return {s.field for s in self.sources}
+
+
+@dataclass
+class ClientConstruction:
+    node: ast.Call
+    spec: ClientSpec
+    key_arg: ast.expr | None  # the expression passed as key, None when absent
+    key_param: str | None
+    has_star_kwargs: bool
+
+
+@dataclass
+class EnvRead:
+    name: str
+    node: ast.AST  # the string literal naming the variable
+    call: ast.AST  # the whole read expression
+    vendor: str | None = None  # set when it flows into a client's key parameter
+    flows_into_client: bool = False
+
+
+@dataclass
+class KeyLiteral:
+    node: ast.Constant
+    value: str
+    format_name: str | None  # the vendor key format it matches, None for api_key= literals
+    context: str  # "format" or "api_key"
+
+
+@dataclass
+class WrapperDef:
+    """A function of this module whose LLM call takes its attribution from the function's parameters."""
+
+    qual: str  # "ask", "Bot.ask"
+    node: ast.AST
+    params: list[str]  # positional parameters, without self/cls
+    kwonly: list[str]
+    kwarg: str | None
+    supplies: dict[str, str] = field(default_factory=dict)  # field -> parameter that carries it
+    fixed: set[str] = field(default_factory=set)  # fields the wrapper supplies itself
+    metadata_param: str | None = None  # parameter passed on as the provider's metadata argument
+    forwards_kwargs: bool = False  # **kwargs reaches the provider call
+    meta_key: str | None = None  # the provider's metadata keyword (for forwarded **kwargs)
+    label: str = ""
+
+
+@dataclass
+class CallSite:
+    """A call to a project function (a possible wrapper), described for the project phase."""
+
+    node: ast.Call
+    callee: str  # ":f" / ":Cls.m" (this module), ".mod.f" (relative), "pkg.mod.f"
+    args: list[dict]  # descriptors of positional arguments
+    kwargs: dict[str, dict]
+    star: bool  # *args or an unresolvable **mapping
+    context: dict[str, dict]  # fields from enclosing attribution(...) blocks
+    context_unresolved: bool
+    func: str | None  # enclosing function's qualified name
+    func_kwarg: str | None  # its **kwargs parameter
+    func_params: list[str]  # its positional parameters
+    forwards: bool  # passes the enclosing function's **kwargs on
+    scope: str = ""  # qualified name of the enclosing function or class
+
+
+@dataclass
+class Module:
+    """All facts of one file."""
+
+    calls: list[LLMCall] = field(default_factory=list)
+    constructions: list[ClientConstruction] = field(default_factory=list)
+    env_reads: list[EnvRead] = field(default_factory=list)
+    key_literals: list[KeyLiteral] = field(default_factory=list)
+    context_sources: list[FieldSource] = field(default_factory=list)  # every attribution(...) keyword
+    wrappers: list[WrapperDef] = field(default_factory=list)
+    call_sites: list[CallSite] = field(default_factory=list)
+    classes: dict[str, list[str]] = field(default_factory=dict)  # class qualname -> project base classes

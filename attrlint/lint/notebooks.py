@@ -1,0 +1,143 @@
+"""Jupyter notebooks: code cells are checked as one module, findings name their cell.
+
+Cells are joined in order so that a client built in one cell resolves in the next, the way
+the kernel runs them. IPython magics (`%time`, `%%bash`) and shell escapes (`!pip install`)
+are replaced by `pass` so line numbers stay put. Cells are numbered from 1 in notebook
+order, markdown cells included, as Jupyter shows them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
+from attrlint.lint.engine import Linter
+from attrlint.lint.diagnostics import FileResult, Finding, KeyRef
+
+_MAGIC = re.compile(r"^(\s*)(?:[%!?]|\w+\s*=\s*[%!])")
+# cell magics whose body is still Python
+_PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+
+
+def code_cells(notebook: Any) -> list[tuple[int, str]]:
+    """(1-based cell number, Python source) of each code cell; raises ValueError on a bad shape."""
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise ValueError("not a notebook: no `cells` list")
+    cells = []
+    for number, cell in enumerate(notebook["cells"], 1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if not isinstance(source, str):
+            raise ValueError(f"cell {number}: `source` is neither a string nor a list of strings")
+        text = python_source(source)
+        if text is not None:
+            cells.append((number, text))
+    return cells
+
+
+def python_source(source: str) -> str | None:
+    """The cell with magics and shell escapes blanked out; None for a non-Python cell magic."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].strip() != "%%" else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return None
+        lines[0] = ""
+    out = []
+    for line in lines:
+        match = _MAGIC.match(line)
+        out.append(f"{match.group(1)}pass" if match else line)
+    return "\n".join(out)
+
+
+def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
+    try:
+        notebook = json.loads(data.decode("utf-8-sig"))
+        cells = code_cells(notebook)
+    except UnicodeDecodeError as exc:
+        return linter._unparsable(path, 1, 1, f"notebook is not UTF-8 (byte {exc.start}); save it as UTF-8")
+    except json.JSONDecodeError as exc:
+        return linter._unparsable(
+            path, exc.lineno, exc.colno,
+            f"invalid notebook JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+            "open and re-save it in Jupyter")
+    except ValueError as exc:
+        return linter._unparsable(path, 1, 1, f"invalid notebook: {exc}")
+
+    joined, starts = [], []  # starts[i] = first line (1-based) of cell i in the joined text
+    line = 1
+    for _, text in cells:
+        starts.append(line)
+        joined.append(text)
+        line += text.count("\n") + 1
+    source = "\n".join(joined)
+    try:
+        tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return _lint_cells_separately(linter, path, cells)
+    result = linter.lint_text(source, path, real_path=path, tree=tree)
+    numbers = [number for number, _ in cells]
+
+    def locate(line: int) -> tuple[int, int]:
+        index = 0
+        for i, start in enumerate(starts):
+            if start <= line:
+                index = i
+        return numbers[index], line - starts[index] + 1
+
+    result.findings = [_relocate(f, locate) for f in result.findings]
+    result.key_refs = [_relocate(r, locate) for r in result.key_refs]
+    result.findings.sort(key=Finding.sort_key)
+    _relocate_facts(result, locate)
+    return result
+
+
+def _relocate(item: Any, locate: Any) -> Any:
+    cell, line = locate(item.line)
+    _, end_line = locate(item.end_line) if item.end_line >= item.line else (cell, line)
+    changes: dict[str, Any] = {"cell": cell, "line": line, "end_line": max(line, end_line)}
+    if isinstance(item, Finding):
+        changes["fix"] = None  # fixes edit whole-file positions; notebooks are edited in Jupyter
+    return replace(item, **changes)
+
+
+def _relocate_facts(result: FileResult, locate: Any) -> None:
+    """Wrapper call sites carry positions too (see attrlint/wrappers.py)."""
+    for site in result.facts.get("wrapper_calls", []):
+        site["cell"], site["line"] = locate(site["line"])
+        _, site["end_line"] = locate(site["end_line"])
+
+
+def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str]]) -> FileResult:
+    """A cell that does not parse: check each cell on its own so the others still count."""
+    result = FileResult(path=path)
+    for number, text in cells:
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            cell_result = linter._unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
+            cell_result.findings = [replace(f, cell=number) for f in cell_result.findings]
+        except (ValueError, RecursionError, MemoryError) as exc:
+            cell_result = linter._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}")
+            cell_result.findings = [replace(f, cell=number) for f in cell_result.findings]
+        else:
+            cell_result = linter.lint_text(text, path, real_path=path, cell=number, tree=tree)
+        result.findings.extend(replace(f, fix=None) for f in cell_result.findings)
+        result.key_refs.extend(cell_result.key_refs)
+        result.llm_calls += cell_result.llm_calls
+        for site in cell_result.facts.get("wrapper_calls", []):
+            site["cell"] = number
+        for key, value in cell_result.facts.items():
+            if isinstance(value, list):
+                result.facts.setdefault(key, []).extend(value)
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+__all__ = ["KeyRef", "code_cells", "lint_notebook", "python_source"]

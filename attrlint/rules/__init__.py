@@ -1,5 +1,0 @@
-"""attrlint's rules, one class each, with their documentation and examples."""
-
-from .base import FileContext, Rule, all_rules, rules_by_code
-
-__all__ = ["FileContext", "Rule", "all_rules", "rules_by_code"]

@@ -1,0 +1,137 @@
+"""What recording a call needs, decided once per client: its provider, its key's identity (a
+fingerprint and the environment variable names holding it, never the key), the key registry's
+agent and environment, strictness, required fields, and the ledger to record on."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from attrlint.core.schema import Schema
+
+
+class AttributionError(ValueError):
+    """A strict instrumented call lacks required attribution fields; nothing was sent."""
+
+    def __init__(self, missing: tuple[str, ...], *, agent_id: str | None, operation: str) -> None:
+        self.missing = missing
+        self.agent_id = agent_id
+        super().__init__(
+            f"attrlint: {operation} call for agent {agent_id or '(none)'} is missing attribution "
+            f"field(s) {', '.join(missing)}; pass them in metadata=, wrap the call in "
+            f"attribution({', '.join(f'{m}=...' for m in missing)}), or instrument(..., strict=False)"
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one `instrument()` call decided: shared by the client and its copies."""
+
+    family: str  # "openai" | "anthropic"
+    provider: str  # "openai" | "azure" | "anthropic"
+    agent_id: str | None
+    strict: bool
+    environment: str | None
+    key_fingerprint: str | None
+    key_env: str | None
+    schema: Schema
+    required: Callable[[str | None], tuple[str, ...]]
+    ledger_fn: Callable[[], Any]
+    registry_agent: str | None = None  # the agent `[tool.attrlint.keys.ENV]` names for the client's key
+
+    def __post_init__(self) -> None:
+        # Per-call lookups, memoised: metadata keys and values repeat from call to call.
+        object.__setattr__(self, "canonical", functools.lru_cache(maxsize=1024)(self.schema.canonical_name))
+        object.__setattr__(self, "is_placeholder", functools.lru_cache(maxsize=4096)(self.schema.is_placeholder))
+
+
+def key_fingerprint(key: str | None) -> str | None:
+    """A short, non-reversible tag for an API key: the first 12 hex digits of its SHA-256."""
+    if not key or not isinstance(key, str):
+        return None
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def key_env_names(key: str | None) -> str | None:
+    """Names of environment variables whose value is this key (the value is not kept)."""
+    if not key or not isinstance(key, str):
+        return None
+    names = sorted(name for name, value in os.environ.items() if value == key)
+    return ",".join(names) or None
+
+
+def family_of(client: Any) -> tuple[str, str]:
+    root = type(client).__module__.split(".", 1)[0]
+    name = type(client).__name__
+    if root == "openai" and hasattr(client, "copy"):
+        return "openai", ("azure" if "Azure" in name else "openai")
+    if root == "anthropic" and hasattr(client, "copy"):
+        return "anthropic", "anthropic"
+    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{name} is not an OpenAI or Anthropic "
+                    "client (OpenAI, AsyncOpenAI, AzureOpenAI, AsyncAzureOpenAI, Anthropic, AsyncAnthropic)")
+
+
+
+_default: dict[str, Any] = {}
+_default_lock = threading.Lock()
+
+
+def default_ledger() -> Any:
+    """The process-wide ledger at `ATTRLINT_LEDGER_URL` (else `.attrlint/ledger.db`)."""
+    from attrlint.ledger import Ledger, default_url
+
+    url = default_url()
+    ledger = _default.get(url)
+    if ledger is None or ledger.closed:
+        with _default_lock:
+            ledger = _default.get(url)
+            if ledger is None or ledger.closed:
+                ledger = _default[url] = Ledger(url)
+    return ledger
+
+
+def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,
+                    environment: str | None = None, config: Any = None) -> Any:
+    """What recording a call on `client` needs (a `Settings`): its provider, its key's
+    fingerprint and environment variable name(s), the key registry's agent and environment for
+    that variable, the configured strictness and required fields, and where to record.
+    `config` defaults to `config_from_env_or_cwd()`."""
+    from attrlint.core.config import config_from_env_or_cwd
+
+    family, provider = family_of(client)
+    if config is None:
+        config = config_from_env_or_cwd()
+    api_key = getattr(client, "api_key", None)
+    key_env = key_env_names(api_key)
+    registry_agent = None
+    if environment is None:
+        environment = os.environ.get("ATTRLINT_ENVIRONMENT")
+    for name in key_env.split(",") if key_env else ():
+        entry = config.keys.get(name)
+        if entry is None:
+            continue
+        if environment is None and entry.environment:
+            environment = entry.environment
+        if registry_agent is None and entry.agent:
+            registry_agent = entry.agent
+
+    agents = config.agents
+    schema = config.schema
+
+    def required(agent: str | None) -> tuple[str, ...]:
+        entry = agents.get(agent) if agent else None
+        if entry is not None and entry.required_fields is not None:
+            return entry.required_fields
+        return schema.required
+
+    return Settings(
+        family=family, provider=provider, agent_id=agent_id,
+        strict=config.strict if strict is None else strict, environment=environment,
+        key_fingerprint=key_fingerprint(api_key), key_env=key_env, schema=schema, required=required,
+        ledger_fn=(lambda: ledger) if ledger is not None else default_ledger, registry_agent=registry_agent,
+    )
