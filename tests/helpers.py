@@ -21,7 +21,8 @@ from click.testing import CliRunner
 
 from attrlint.cli import cli
 from attrlint.core.config import Config, parse_config
-from attrlint.lint.engine import Linter, Options
+from attrlint.lint.engine import Linter
+from attrlint.lint.suppression import Options
 from attrlint.lint.diagnostics import Finding
 
 ROOT = Path(__file__).resolve().parent.parent

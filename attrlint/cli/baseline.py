@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from attrlint.core.config import ConfigError
-from attrlint.lint.engine import Options
+from attrlint.lint.suppression import Options
 from attrlint.cli.check import EXIT_CLEAN, EXIT_ERROR
 
 

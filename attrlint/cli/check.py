@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from attrlint.core.config import ConfigError
-from attrlint.lint.engine import Options
+from attrlint.lint.suppression import Options
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -115,7 +115,7 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
                  statistics, exit_zero, strict, stdin_filename, diff, force_exclude, no_cache,
                  cache_dir, jobs, timeout, today, baseline_file, new_since, quiet, fix=False) -> int:
     from attrlint.lint import formats as output
-    from attrlint.lint.rules.base import all_rules
+    from attrlint.lint.rules import all_rules
     from attrlint.lint.runner import check_stdin, run
 
     options = Options(strict=bool(strict), select=_codes(select), ignore=_codes(ignore),

@@ -28,7 +28,7 @@ def _today(value: str | None) -> dt.date:
 
 
 def _scan(paths: tuple[str, ...], config_path: str | None):
-    from attrlint.lint.engine import Options
+    from attrlint.lint.suppression import Options
     from attrlint.lint.runner import run
 
     return run(list(paths) or ["."], options=Options(), config_path=Path(config_path) if config_path else None,

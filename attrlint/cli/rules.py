@@ -12,7 +12,7 @@ import click
 @click.argument("code")
 def rule(code: str) -> None:
     """Print a rule's documentation: what it does, why, an example, what to write instead."""
-    from attrlint.lint.rules.base import rules_by_code
+    from attrlint.lint.rules import rules_by_code
 
     found = rules_by_code().get(code.upper())
     if found is None:
@@ -25,13 +25,13 @@ def rule(code: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text")
 def rules(output_format: str) -> None:
     """List every rule."""
-    from attrlint.lint.rules.base import all_rules
+    from attrlint.lint.rules import all_rules
 
     items = all_rules()
     if output_format == "json":
         click.echo(json.dumps([{
             "code": r.code, "name": r.name, "summary": r.summary, "fixable": r.fixable,
-            "default": r.default_enabled, "project_wide": r.project_wide,
+            "default": r.default_enabled, "project_wide": r.project_wide(),
         } for r in items], indent=2))
         return
     if output_format == "markdown":
@@ -39,19 +39,19 @@ def rules(output_format: str) -> None:
         return
     for r in items:
         flags = ("fix " if r.fixable else "    ") + ("off " if not r.default_enabled else "    ") + (
-            "project" if r.project_wide else "")
+            "project" if r.project_wide() else "")
         click.echo(f"{r.code}  {r.name:<32} {flags.rstrip():<12} {r.summary}")
 
 
 def rules_markdown() -> str:
-    from attrlint.lint.rules.base import all_rules
+    from attrlint.lint.rules import all_rules
 
     lines = ["| Code | Name | What it finds | Fix |", "| --- | --- | --- | --- |"]
     for r in all_rules():
         notes = []
         if not r.default_enabled:
             notes.append("off by default")
-        if r.project_wide:
+        if r.project_wide():
             notes.append("CLI only")
         summary = r.summary + (f" ({', '.join(notes)})" if notes else "")
         lines.append(f"| {r.code} | {r.name} | {summary} | {'yes' if r.fixable else ''} |")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import pickle
 import shutil
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from attrlint.lint.engine import Linter
+    from attrlint.lint.analysis.summary import ModuleSummary
     from attrlint.lint.diagnostics import FileResult
 
 LAYOUT = "v1"
@@ -237,12 +239,17 @@ class Cache:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def facts_for(self, path: str) -> dict[str, Any]:
-        """A cached file's project-wide facts, unpickled only when the project phase runs."""
+    def summary_for(self, path: str) -> ModuleSummary | None:
+        """A cached file's module summary, decoded only when the project phase runs."""
+        from attrlint.lint.analysis.summary import ModuleSummary, SummaryError
+
         entry = self._shard(shard_of(path)).get(path)
         if entry is None or len(entry) < 7 or entry[6] is None:
-            return {}
-        return pickle.loads(entry[6])
+            return None
+        try:
+            return ModuleSummary.from_data(json.loads(entry[6]))
+        except (ValueError, SummaryError):
+            return None
 
     def _touch(self, path: str, entry: Entry) -> None:
         if entry[4] != self.today:
@@ -253,9 +260,9 @@ class Cache:
         if mtime_ns / 1e9 > self.started - RACY_SECONDS:
             inode = 0  # racily clean: never trust the stat of this entry, always re-hash
         facts = None
-        if result.facts:  # kept apart, as bytes, so a warm run does not pay to load them
-            facts = pickle.dumps(result.facts, protocol=pickle.HIGHEST_PROTOCOL)
-            result = dataclasses.replace(result, facts={})
+        if result.summary:  # kept apart, as text, so a warm run does not pay to decode it
+            facts = json.dumps(result.summary.to_data(), separators=(",", ":"))
+            result = dataclasses.replace(result, summary=None)
         self._put(path, (size, mtime_ns, inode, content_digest, self.today, result, facts))
 
     def store(self, path: str, st: os.stat_result, content_digest: bytes, result: FileResult) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from attrlint.lint.analysis.summary import ModuleSummary
 
 
 @dataclass(frozen=True)
@@ -80,4 +83,4 @@ class FileResult:
     llm_calls: int = 0
     skipped: bool = False  # the prefilter decided the file cannot matter
     warning: str | None = None  # a problem reading the file, for stderr
-    facts: dict[str, Any] = field(default_factory=dict)  # extra facts for project-wide phases
+    summary: ModuleSummary | None = None  # what the project phase needs from this file

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from attrlint.lint.analysis.summary import ModuleSummary
 from attrlint.lint.engine import Linter
 from attrlint.lint.diagnostics import FileResult, Finding, KeyRef
 
@@ -61,14 +62,14 @@ def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
         notebook = json.loads(data.decode("utf-8-sig"))
         cells = code_cells(notebook)
     except UnicodeDecodeError as exc:
-        return linter._unparsable(path, 1, 1, f"notebook is not UTF-8 (byte {exc.start}); save it as UTF-8")
+        return linter.unparsable(path, 1, 1, f"notebook is not UTF-8 (byte {exc.start}); save it as UTF-8")
     except json.JSONDecodeError as exc:
-        return linter._unparsable(
+        return linter.unparsable(
             path, exc.lineno, exc.colno,
             f"invalid notebook JSON: {exc.msg} at line {exc.lineno} column {exc.colno}; "
             "open and re-save it in Jupyter")
     except ValueError as exc:
-        return linter._unparsable(path, 1, 1, f"invalid notebook: {exc}")
+        return linter.unparsable(path, 1, 1, f"invalid notebook: {exc}")
 
     joined, starts = [], []  # starts[i] = first line (1-based) of cell i in the joined text
     line = 1
@@ -108,10 +109,10 @@ def _relocate(item: Any, locate: Any) -> Any:
 
 
 def _relocate_facts(result: FileResult, locate: Any) -> None:
-    """Wrapper call sites carry positions too (see attrlint/wrappers.py)."""
-    for site in result.facts.get("wrapper_calls", []):
-        site["cell"], site["line"] = locate(site["line"])
-        _, site["end_line"] = locate(site["end_line"])
+    """Wrapper call sites carry positions too (see attrlint.lint.analysis.summary)."""
+    for site in result.summary.sites if result.summary else ():
+        site.cell, site.line = locate(site.line)
+        _, site.end_line = locate(site.end_line)
 
 
 def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str]]) -> FileResult:
@@ -121,21 +122,22 @@ def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str
         try:
             tree = ast.parse(text, filename=path)
         except SyntaxError as exc:
-            cell_result = linter._unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
+            cell_result = linter.unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
             cell_result.findings = [replace(f, cell=number) for f in cell_result.findings]
         except (ValueError, RecursionError, MemoryError) as exc:
-            cell_result = linter._unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}")
+            cell_result = linter.unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}")
             cell_result.findings = [replace(f, cell=number) for f in cell_result.findings]
         else:
             cell_result = linter.lint_text(text, path, real_path=path, cell=number, tree=tree)
         result.findings.extend(replace(f, fix=None) for f in cell_result.findings)
         result.key_refs.extend(cell_result.key_refs)
         result.llm_calls += cell_result.llm_calls
-        for site in cell_result.facts.get("wrapper_calls", []):
-            site["cell"] = number
-        for key, value in cell_result.facts.items():
-            if isinstance(value, list):
-                result.facts.setdefault(key, []).extend(value)
+        if cell_result.summary:
+            for site in cell_result.summary.sites:
+                site.cell = number
+            if result.summary is None:
+                result.summary = ModuleSummary()
+            result.summary.extend(cell_result.summary)
     result.findings.sort(key=Finding.sort_key)
     return result
 

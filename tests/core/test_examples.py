@@ -6,7 +6,7 @@ import json
 
 from helpers import ROOT
 
-from attrlint.lint.rules.base import all_rules
+from attrlint.lint.rules import all_rules
 
 TODAY = "2026-11-26"
 

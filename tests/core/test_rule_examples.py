@@ -7,11 +7,12 @@ import json
 import pytest
 
 from attrlint.core.config import Config
-from attrlint.lint.engine import Linter, Options
-from attrlint.lint.rules.base import all_rules
+from attrlint.lint.engine import Linter
+from attrlint.lint.suppression import Options
+from attrlint.lint.rules import all_rules
 
 RULES = all_rules()
-FILE_RULES = [r for r in RULES if not r.project_wide and r.code != "ATR000"]
+FILE_RULES = [r for r in RULES if not r.project_wide() and r.code != "ATR000"]
 
 
 def _cases(kind: str, rules):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from attrlint.lint import runner
-from attrlint.lint.engine import Options
+from attrlint.lint.suppression import Options
 
 from .conftest import LLM_FILE, REPO
 

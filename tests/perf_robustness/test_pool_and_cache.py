@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from attrlint.lint import runner
-from attrlint.lint.engine import Linter, Options
+from attrlint.lint.engine import Linter
+from attrlint.lint.suppression import Options
 
 from .conftest import REPO, findings_of, make_tree, run_cli
 
@@ -153,7 +154,7 @@ def test_project_findings_come_from_the_cache_for_an_unchanged_tree(tree: Path, 
     def boom(*args, **kwargs):
         raise AssertionError("project rules must not rerun over an unchanged tree")
 
-    monkeypatch.setattr(attrlint.lint.project.phase, "run_project_rules", boom)
+    monkeypatch.setattr(attrlint.lint.project.phase, "run_project_phase", boom)
     again, _ = _run([tree], use_cache=True, cache_dir=cache)
     assert findings_of(again) == findings_of(first)
     (tree / "plain_000.py").write_text("y = 2\n")

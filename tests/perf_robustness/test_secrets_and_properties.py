@@ -66,7 +66,7 @@ def test_no_output_format_cache_or_log_holds_a_key(keyed_tree: tuple[Path, list[
 def test_key_refs_and_snippets_in_the_cache_are_redacted(keyed_tree: tuple[Path, list[str]]) -> None:
     root, keys = keyed_tree
     from attrlint.lint import runner
-    from attrlint.lint.engine import Options
+    from attrlint.lint.suppression import Options
 
     result = runner.run([str(root / "pkg")], options=Options(strict=True), jobs=2, use_cache=True,
                         cache_dir=str(root / "c2"), warn=lambda m: None)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from attrlint.core.config import Config, parse_config
-from attrlint.lint.engine import Linter, Options
+from attrlint.lint.engine import Linter
+from attrlint.lint.suppression import Options
 from attrlint.lint.runner import run
 
 

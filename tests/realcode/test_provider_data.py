@@ -31,7 +31,8 @@ def test_moderations_are_free(lint):
 
 
 def test_methods_without_metadata_point_at_attribution(lint):
-    from attrlint.lint.engine import Linter, Options
+    from attrlint.lint.engine import Linter
+    from attrlint.lint.suppression import Options
     from tests.realcode.conftest import _config
 
     result = Linter(_config(), Options()).lint_text(

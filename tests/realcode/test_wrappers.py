@@ -233,7 +233,7 @@ def test_declared_method_wrapper(project):
 
 
 def test_messages_name_the_wrapper_and_parameter(project, tmp_path):
-    from attrlint.lint.engine import Options
+    from attrlint.lint.suppression import Options
     from attrlint.lint.runner import run
 
     project({"svc/llm.py": LLM_STEP, "svc/jobs.py": "from svc.llm import llm_api_handler\nllm_api_handler('x', customer=c)\n"})
@@ -241,17 +241,22 @@ def test_messages_name_the_wrapper_and_parameter(project, tmp_path):
     assert "svc.llm:llm_api_handler" in findings[0].message and "`step=` (ticket_id)" in findings[0].message
 
 
-def test_facts_are_json_serialisable(tmp_path):
+def test_summaries_round_trip_through_plain_data(tmp_path):
     import json
     import textwrap
 
     from attrlint.core.config import parse_config
-    from attrlint.lint.engine import Linter, Options
+    from attrlint.lint.engine import Linter
+    from attrlint.lint.suppression import Options
 
     source = LLM_KWARGS + "\nget_completion('x', metadata={'ticket_id': 'TODO'})\nother.call(x)\n"
     result = Linter(parse_config({}), Options()).lint_text(textwrap.dedent(source), "llm.py")
-    assert result.facts["wrapper_defs"][0]["qual"] == "get_completion"
-    assert json.loads(json.dumps(result.facts)) == result.facts
+    from attrlint.lint.analysis.summary import ModuleSummary
+
+    assert result.summary.wrappers[0].qual == "get_completion"
+    data = json.loads(json.dumps(result.summary.to_data()))
+    assert ModuleSummary.from_data(data) == result.summary
+    assert {s.callee for s in result.summary.sites} >= {":get_completion"}
 
 
 def test_wrapper_call_in_notebook(project):
@@ -260,7 +265,7 @@ def test_wrapper_call_in_notebook(project):
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": ["from llm import get_completion\n"]},
                     {"cell_type": "code", "metadata": {}, "source": ["x = 1\n", "get_completion('hi')\n"]}],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    from attrlint.lint.engine import Options
+    from attrlint.lint.suppression import Options
     from attrlint.lint.runner import run
 
     project({"llm.py": LLM_KWARGS, "nb.ipynb": json.dumps(nb)})

@@ -29,6 +29,7 @@ from attrlint.lint.analysis.facts import (
     WrapperDef,
 )
 from attrlint.core.schema import Schema
+from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, ArgFact
 
 RUNTIME = "attrlint.runtime"
 ATTRIBUTION = f"{RUNTIME}.attribution"
@@ -556,17 +557,17 @@ class Analyzer(ast.NodeVisitor):
             return None
         return name
 
-    def describe(self, node: ast.expr | None) -> dict:
-        """What the project phase needs to know about an argument (JSON-serialisable)."""
+    def describe(self, node: ast.expr | None) -> ArgFact:
+        """What the project phase needs to know about an argument."""
         if node is None:
-            return {"v": "value"}
+            return ArgFact()
         if isinstance(node, ast.Constant):
             if node.value is None:
-                return {"v": "none"}
+                return ArgFact(NONE)
             if isinstance(node.value, str) and (not node.value.strip() or self.schema.is_placeholder(node.value)):
-                return {"v": "placeholder", "text": repr(node.value)[:40]}
+                return ArgFact(PLACEHOLDER, text=repr(node.value)[:40])
         if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
-            return {"v": "param", "p": node.id}
+            return ArgFact(PARAM, param=node.id)
         d = self.dict_of(node, calls=False)
         if d is not None:
             fields = {}
@@ -574,10 +575,10 @@ class Analyzer(ast.NodeVisitor):
                 canonical = self.schema.canonical_name(entry.key)
                 if canonical:
                     fields[canonical] = self.describe(entry.value)
-            return {"v": "value", "fields": fields, "complete": d.complete}
-        return {"v": "value"}
+            return ArgFact(fields=fields, complete=d.complete)
+        return ArgFact()
 
-    def _context_fields(self) -> dict[str, dict]:
+    def _context_fields(self) -> dict[str, ArgFact]:
         return {s.field: self.describe(s.value) for block in self.context for s in block}
 
     def _call_site(self, node: ast.Call, func: Value) -> None:
@@ -587,7 +588,7 @@ class Analyzer(ast.NodeVisitor):
         fn = self.funcs[-1] if self.funcs else None
         star = any(isinstance(a, ast.Starred) for a in node.args)
         forwards = False
-        kwargs: dict[str, dict] = {}
+        kwargs: dict[str, ArgFact] = {}
         for kw in node.keywords:
             if kw.arg is not None:
                 kwargs[kw.arg] = self.describe(kw.value)

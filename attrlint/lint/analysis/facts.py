@@ -9,6 +9,7 @@ import ast
 from dataclasses import dataclass, field
 
 from attrlint.core.catalogue import ClientSpec, Sdk
+from attrlint.lint.analysis.summary import ArgFact
 
 
 @dataclass
@@ -49,7 +50,6 @@ class LLMCall:
     metadata: Metadata
     sources: list[FieldSource] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # why attribution cannot be verified
-    via_wrapper: str | None = None  # the wrapper function when this is a wrapper call site
     in_wrapper: str | None = None  # set when the call is the body of a wrapper: its call sites are checked instead
 
     @property
@@ -106,10 +106,10 @@ class CallSite:
 
     node: ast.Call
     callee: str  # ":f" / ":Cls.m" (this module), ".mod.f" (relative), "pkg.mod.f"
-    args: list[dict]  # descriptors of positional arguments
-    kwargs: dict[str, dict]
+    args: list[ArgFact]  # positional arguments
+    kwargs: dict[str, ArgFact]
     star: bool  # *args or an unresolvable **mapping
-    context: dict[str, dict]  # fields from enclosing attribution(...) blocks
+    context: dict[str, ArgFact]  # fields from enclosing attribution(...) blocks
     context_unresolved: bool
     func: str | None  # enclosing function's qualified name
     func_kwarg: str | None  # its **kwargs parameter

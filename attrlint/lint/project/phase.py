@@ -1,21 +1,27 @@
-"""The project-wide phase: rules that need every file's facts (key governance)."""
+"""The project-wide phase: the rules that need every file's facts at once.
+
+1. Key governance (ATR103-ATR105) from every file's key references.
+2. Wrapper inference and the check of every wrapper call site, by the rules that run there
+   (ATR001, ATR002, ATR004, ATR008), from every file's module summary.
+
+Every finding passes through the context's `Suppressor`, like per-file findings do.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from attrlint.lint.diagnostics import Finding
+from attrlint.lint.project.context import ProjectContext
+from attrlint.lint.project.wrappers import check_wrapper_sites
+from attrlint.lint.rules import Phase, all_rules
 
-from attrlint.lint.engine import Linter
-from attrlint.lint.diagnostics import FileResult, Finding
 
-
-def run_project_rules(linter: Linter, results: list[FileResult], *, today: Any = None) -> list[Finding]:
-    from attrlint.lint.rules.governance import PROJECT_CHECKS
-
+def run_project_phase(ctx: ProjectContext) -> list[Finding]:
     findings: list[Finding] = []
-    for check in PROJECT_CHECKS:
-        if check.code in linter.codes:
-            findings.extend(check.run(linter, results, today=today))
-    from attrlint.lint.project.wrappers import check_wrapper_calls
-
-    findings.extend(check_wrapper_calls(linter, results))
+    rules = [r for r in all_rules() if r.code in ctx.codes]
+    for rule in rules:
+        if Phase.PROJECT in rule.phases:
+            findings.extend(rule.run_project(ctx))
+    site_rules = [r() for r in rules if Phase.WRAPPER_SITES in r.phases]
+    if site_rules:
+        findings.extend(check_wrapper_sites(ctx, site_rules))
     return findings

@@ -2,124 +2,36 @@
 
 Per file, the analyser finds wrapper definitions (a `**kwargs` forwarded to the provider
 call, a parameter passed as the provider's metadata or into `attribution(...)`) and every
-call to a project function; `module_facts` stores both in `FileResult.facts` as JSON.
+call to a project function; both travel in the file's `ModuleSummary`.
 
-After every file is analysed, `check_wrapper_calls` names each module from its path, adds
-the wrappers declared in `[tool.attrlint.wrappers]`, follows wrappers of wrappers to a fixed
-point (a function that passes its own parameters on to a wrapper is one too) and checks
-each remaining call site with the attribution rules, reporting at the call site.
+Here, after every file is analysed, each module is named from its path, the wrappers
+declared in `[tool.attrlint.wrappers]` are added, wrappers of wrappers are followed to a
+fixed point (a function that passes its own parameters on to a wrapper is one too), and each
+remaining call site is judged by the rules that run at wrapper call sites.
 """
 
 from __future__ import annotations
 
-import ast
-import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from attrlint.lint.engine import Linter, noqa_map
-from attrlint.lint.rules.base import FileContext
+from attrlint.lint.analysis.attribution import AttributionCheck
+from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, ArgFact, ModuleSummary, SiteFact, WrapperFact
 from attrlint.lint.diagnostics import FileResult, Finding
+from attrlint.lint.project.context import ProjectContext
+from attrlint.lint.project.modules import module_names, resolve_callee
+from attrlint.lint.rules.base import Rule
+from attrlint.lint.source import decode
 
-FACT_WRAPPERS = "wrapper_defs"
-FACT_CALLS = "wrapper_calls"
-FACT_CLASSES = "class_bases"
-
-
-# -- per file -----------------------------------------------------------------------------------
-
-
-def module_facts(ctx: FileContext, tree: ast.Module) -> dict[str, Any]:
-    module = ctx.module
-    if not module.wrappers and not module.call_sites and not module.classes:
-        return {}
-    facts: dict[str, Any] = {}
-    if module.classes:
-        facts[FACT_CLASSES] = module.classes
-    if module.wrappers:
-        facts[FACT_WRAPPERS] = [{
-            "qual": w.qual, "params": w.params, "kwonly": w.kwonly, "kwarg": w.kwarg,
-            "supplies": dict(w.supplies), "fixed": sorted(w.fixed), "metadata_param": w.metadata_param,
-            "forwards_kwargs": w.forwards_kwargs, "meta_key": w.meta_key, "label": w.label,
-        } for w in module.wrappers]
-    if module.call_sites:
-        noqa = noqa_map(ctx.lines)
-        sites = []
-        for site in module.call_sites:
-            line, col, end_line, end_col = ctx.position(site.node)
-            codes = noqa.get(line, ())
-            sites.append({
-                "callee": site.callee, "args": site.args, "kwargs": site.kwargs, "star": site.star,
-                "context": site.context, "context_unresolved": site.context_unresolved,
-                "func": site.func, "func_params": site.func_params, "func_kwarg": site.func_kwarg,
-                "forwards": site.forwards,
-                "line": line, "col": col, "end_line": end_line, "end_col": end_col,
-                "cell": ctx.cell, "snippet": ctx.snippet(site.node), "scope": site.scope,
-                "noqa": None if codes is None else sorted(codes) if codes else [],
-                "has_noqa": line in noqa,
-            })
-        facts[FACT_CALLS] = sites
-    return facts
-
-
-# -- module names -------------------------------------------------------------------------------
-
-
-def module_names(path: str, root: Path) -> list[str]:
-    """Names the module at `path` can be imported by: from its package root (the first
-    directory up without `__init__.py`), and relative to the config root (with and without
-    a leading `src.`)."""
-    absolute = Path(os.path.abspath(path))
-    stem = absolute.with_suffix("")
-    parts = [] if stem.name == "__init__" else [stem.name]
-    directory = absolute.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.insert(0, directory.name)
-        directory = directory.parent
-    names = [".".join(parts)] if parts else []
-    try:
-        rel = stem.relative_to(root.resolve())
-        rel_parts = [p for p in rel.parts if p != "__init__"] if rel.name == "__init__" else list(rel.parts)
-        if rel.name == "__init__":
-            rel_parts = list(rel.parts[:-1])
-        if rel_parts:
-            names.append(".".join(rel_parts))
-            if rel_parts[0] == "src" and len(rel_parts) > 1:
-                names.append(".".join(rel_parts[1:]))
-    except ValueError:
-        pass
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def _package(path: str, module: str) -> str:
-    return module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
-
-
-def resolve_callee(callee: str, path: str, names: list[str]) -> list[str]:
-    if callee.startswith(":"):
-        return [f"{n}.{callee[1:]}" for n in names] or [callee[1:]]
-    if callee.startswith("."):
-        level = len(callee) - len(callee.lstrip("."))
-        rest = callee[level:]
-        out = []
-        for n in names[:1]:
-            package = _package(path, n)
-            for _ in range(level - 1):
-                package = package.rpartition(".")[0]
-            out.append(f"{package}.{rest}" if package else rest)
-        return out
-    return [callee]
-
-
-# -- the project phase --------------------------------------------------------------------------
+# How a required field reaches the provider call from a site
+SUPPLIED, MISSING, PLACEHOLDER_GIVEN = "supplied", "missing", "placeholder"
+VIA_PARAM, VIA_METADATA, VIA_KWARGS = "param", "metadata", "kwargs"  # carried on by the caller's own parameters
 
 
 @dataclass
 class Wrapper:
-    name: str  # "pkg.mod.ask" (display)
+    name: str  # "pkg.mod:ask" (display)
     params: list[str]
     kwonly: list[str] = field(default_factory=list)
     kwarg: str | None = None
@@ -131,86 +43,115 @@ class Wrapper:
     label: str = ""
     declared: bool = False
 
-    def signature(self) -> tuple[Any, ...]:
-        return (tuple(sorted(self.supplies.items())), None if self.fixed is None else tuple(sorted(self.fixed)),
-                self.metadata_param, self.forwards_kwargs, self.meta_key)
+    @classmethod
+    def from_fact(cls, module: str, fact: WrapperFact) -> Wrapper:
+        return cls(name=f"{module}:{fact.qual}", params=list(fact.params), kwonly=list(fact.kwonly),
+                   kwarg=fact.kwarg, supplies=dict(fact.supplies), fixed=set(fact.fixed),
+                   metadata_param=fact.metadata_param, forwards_kwargs=fact.forwards_kwargs,
+                   meta_key=fact.meta_key, label=fact.label)
+
+    def fixes(self, f: str) -> bool:
+        """The wrapper supplies `f` itself."""
+        return (self.fixed is None and f not in self.supplies) or bool(self.fixed and f in self.fixed)
+
+    def describe(self) -> str:
+        if self.declared:
+            return self.label
+        return f"wrapper `{self.name}` ({self.label})" if self.label else f"wrapper `{self.name}`"
+
+    def how(self, missing: list[str]) -> str:
+        """How a caller adds the missing fields."""
+        parts = []
+        via_param = [f"`{self.supplies[f]}=` ({f})" for f in missing if f in self.supplies]
+        if via_param:
+            parts.append("pass " + ", ".join(via_param))
+        rest = [f for f in missing if f not in self.supplies]
+        if rest:
+            if self.metadata_param:
+                parts.append(f"add {', '.join(rest)} to `{self.metadata_param}=`")
+            elif self.forwards_kwargs and self.meta_key:
+                parts.append(f"add {', '.join(rest)} in `{self.meta_key}=`")
+            else:
+                parts.append(f"add {', '.join(rest)} in an enclosing `with attribution(...)`")
+        text = "; ".join(parts)
+        return f"{text}, or wrap the call in `with attribution(...)`" if via_param else text
 
 
 @dataclass
 class Site:
     path: str
-    data: dict[str, Any]
+    fact: SiteFact
     targets: list[str]  # candidate qualified names of the callee
     caller: list[str]  # candidate qualified names of the enclosing function
-    internal: bool = False
+    internal: bool = False  # carries attribution on to its own caller: checked there
 
 
-def _status(desc: dict | None) -> tuple[str, Any]:
-    """("supplied" | "missing" | "placeholder" | "param", detail)."""
-    if desc is None:
-        return "missing", None
-    kind = desc.get("v")
-    if kind == "none":
-        return "placeholder", "None"
-    if kind == "placeholder":
-        return "placeholder", desc.get("text", "''")
-    if kind == "param":
-        return "param", desc["p"]
-    return "supplied", None
+Status = tuple[str, str | None]  # (how the field arrives, detail: placeholder text or parameter)
 
 
-def _argument(site: dict, wrapper: Wrapper, param: str) -> dict | None:
-    if param in site["kwargs"]:
-        return site["kwargs"][param]
+def _status(arg: ArgFact | None) -> Status:
+    if arg is None:
+        return MISSING, None
+    if arg.kind == NONE:
+        return PLACEHOLDER_GIVEN, "None"
+    if arg.kind == PLACEHOLDER:
+        return PLACEHOLDER_GIVEN, arg.text or "''"
+    if arg.kind == PARAM:
+        return VIA_PARAM, arg.param
+    return SUPPLIED, None
+
+
+def _argument(site: SiteFact, wrapper: Wrapper, param: str) -> ArgFact | None:
+    if param in site.kwargs:
+        return site.kwargs[param]
     if param in wrapper.params:
         index = wrapper.params.index(param)
-        if index < len(site["args"]):
-            return site["args"][index]
+        if index < len(site.args):
+            return site.args[index]
     return None
 
 
-def field_statuses(site: dict, wrapper: Wrapper, required: Iterable[str]) -> dict[str, tuple[str, Any]]:
-    statuses: dict[str, tuple[str, Any]] = {}
-    metadata: dict | None = None
+def field_statuses(site: SiteFact, wrapper: Wrapper, required: Iterable[str]) -> dict[str, Status]:
+    statuses: dict[str, Status] = {}
+    metadata: ArgFact | None = None
     if wrapper.metadata_param:
         metadata = _argument(site, wrapper, wrapper.metadata_param)
     if metadata is None and wrapper.forwards_kwargs and wrapper.meta_key:
-        metadata = site["kwargs"].get(wrapper.meta_key)
+        metadata = site.kwargs.get(wrapper.meta_key)
     for f in required:
-        status: tuple[str, Any] = ("missing", None)
-        if (wrapper.fixed is None and f not in wrapper.supplies) or (wrapper.fixed and f in wrapper.fixed):
-            status = ("supplied", None)
-        elif f in site["context"]:
-            status = _status(site["context"][f])
+        status: Status = (MISSING, None)
+        if wrapper.fixes(f):
+            status = (SUPPLIED, None)
+        elif f in site.context:
+            status = _status(site.context[f])
         elif f in wrapper.supplies:
             status = _status(_argument(site, wrapper, wrapper.supplies[f]))
-            if status[0] == "missing" and wrapper.forwards_kwargs and site["forwards"]:
-                status = ("kwargs", wrapper.supplies[f])
-        if status[0] == "missing" and metadata is not None:
-            if metadata.get("v") == "param":
-                status = ("metadata", metadata["p"])
-            elif f in metadata.get("fields", {}):
-                status = _status(metadata["fields"][f])
-        if status[0] == "missing" and wrapper.forwards_kwargs and site["forwards"]:
-            status = ("kwargs", None)
-        if status[0] == "missing" and f in site["kwargs"] and wrapper.forwards_kwargs:
-            status = _status(site["kwargs"][f])
+            if status[0] == MISSING and wrapper.forwards_kwargs and site.forwards:
+                status = (VIA_KWARGS, wrapper.supplies[f])
+        if status[0] == MISSING and metadata is not None:
+            if metadata.kind == PARAM:
+                status = (VIA_METADATA, metadata.param)
+            elif metadata.fields and f in metadata.fields:
+                status = _status(metadata.fields[f])
+        if status[0] == MISSING and wrapper.forwards_kwargs and site.forwards:
+            status = (VIA_KWARGS, None)
+        if status[0] == MISSING and f in site.kwargs and wrapper.forwards_kwargs:
+            status = _status(site.kwargs[f])
         statuses[f] = status
     return statuses
 
 
-def _declared(linter: Linter) -> dict[str, Wrapper]:
+def _declared(ctx: ProjectContext) -> dict[str, Wrapper]:
     out = {}
-    for target, spec in linter.config.wrappers.items():
+    for target, spec in ctx.config.wrappers.items():
         module, _, qual = target.partition(":")
-        name = f"{module}.{qual}"
         # declared wrappers say which parameters carry which fields; the rest is the wrapper's job
-        out[name] = Wrapper(name=target, params=[], supplies={f: p for f, p in spec.supplies.items()},
-                            fixed=None, label=f"declared wrapper `{target}`", declared=True)
+        out[f"{module}.{qual}"] = Wrapper(name=target, params=[], supplies=dict(spec.supplies), fixed=None,
+                                          label=f"declared wrapper `{target}`", declared=True)
     return out
 
 
-def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set[str]) -> None:
+def _rescan(ctx: ProjectContext, wrapper_names: set[str]) -> None:
     """Files the prefilter skipped (no SDK in sight) may still call a wrapper: analyse those.
 
     A call site resolves its callee through an import, so a file can call `pkg.mod.ask` only
@@ -225,11 +166,9 @@ def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set
     # Searched in the raw bytes: most skipped files are rejected without being decoded.
     pattern = re.compile(rb"\b(?:" + b"|".join(sorted(re.escape(a.encode()) for a in anchors)) + rb")\b")
     words = re.compile(rb"\w+")
-    analyse = getattr(linter, "analyse_fully", None)  # the runner's: in the process pool
-    _rescanned = linter.__dict__.setdefault("_wrapper_rescanned", set())
     todo: list[FileResult] = []
-    for result in results:
-        if not result.skipped or result.path.endswith(".ipynb") or result.path in _rescanned:
+    for result in ctx.results:
+        if not result.skipped or result.path.endswith(".ipynb") or result.path in ctx.rescanned:
             continue
         try:
             with open(result.path, "rb") as handle:
@@ -243,33 +182,23 @@ def _missing_facts(linter: Linter, results: list[FileResult], wrapper_names: set
         if not any(anchors[name] & present for name in found):
             continue
         try:
-            from attrlint.lint.engine import decode
-
-            text = decode(data)
+            decode(data)
         except (UnicodeDecodeError, SyntaxError, LookupError):
             continue
-        _rescanned.add(result.path)
-        if analyse is not None:
-            todo.append(result)
-            continue
-        try:
-            tree = ast.parse(text, filename=result.path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        fresh = linter.lint_text(text, result.path, tree=tree)
-        result.facts.update(fresh.facts)
+        ctx.rescanned.add(result.path)
+        todo.append(result)
     if todo:
-        analysed = analyse([r.path for r in todo])  # type: ignore[misc]
+        analysed = ctx.analyse_fully([r.path for r in todo])
         for result in todo:
-            result.facts.update(analysed[result.path].facts)
+            fresh = analysed.get(result.path)
+            if fresh is not None and fresh.summary:
+                result.summary = fresh.summary
 
 
-def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Finding]:
-    codes = linter.codes
-    if not codes & {"ATR001", "ATR002", "ATR004", "ATR008"}:
-        return []
-    root = linter.config.root
-    wrappers: dict[str, Wrapper] = _declared(linter)
+def check_wrapper_sites(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Finding]:
+    """Infer the project's wrappers and judge each call site that must supply attribution."""
+    root = ctx.config.root
+    wrappers: dict[str, Wrapper] = _declared(ctx)
     names_of: dict[str, list[str]] = {}
 
     def names(path: str) -> list[str]:
@@ -277,39 +206,62 @@ def check_wrapper_calls(linter: Linter, results: list[FileResult]) -> list[Findi
             names_of[path] = module_names(path, root)
         return names_of[path]
 
-    for result in results:
-        for w in result.facts.get(FACT_WRAPPERS, []):
+    for result in ctx.results:
+        for fact in result.summary.wrappers if result.summary else ():
             for module in names(result.path):
-                name = f"{module}.{w['qual']}"
+                name = f"{module}.{fact.qual}"
                 if name in wrappers and wrappers[name].declared:
                     continue
-                wrappers[name] = Wrapper(
-                    name=f"{module}:{w['qual']}", params=w["params"], kwonly=w["kwonly"], kwarg=w["kwarg"],
-                    supplies=dict(w["supplies"]), fixed=set(w["fixed"]), metadata_param=w["metadata_param"],
-                    forwards_kwargs=w["forwards_kwargs"], meta_key=w["meta_key"], label=w["label"])
+                wrappers[name] = Wrapper.from_fact(module, fact)
     if not wrappers:
-        return []
+        return
     scanned: set[str] = set()
+    sites: list[Site] = []
     while True:  # wrappers found below may be called from files the prefilter skipped
         fresh = set(wrappers) - scanned
         if not fresh:
             break
         scanned |= fresh
-        _missing_facts(linter, results, fresh)
-        sites = _wrapper_fixpoint(linter, results, wrappers, names)
-    return _site_findings(linter, sites, wrappers)
+        _rescan(ctx, fresh)
+        sites = _fixpoint(ctx, wrappers, names)
+    for site in sites:
+        wrapper = _target(site, wrappers)
+        if wrapper is None or site.internal:
+            continue
+        check = _site_check(ctx, site, wrapper)
+        for rule in rules:
+            message = rule.judge(check)
+            if message and ctx.suppressor.keep(rule.code, site.path, site.fact.noqa):
+                fact = site.fact
+                yield Finding(code=rule.code, name=rule.name, message=message, path=site.path,
+                              line=fact.line, column=fact.col, end_line=fact.end_line, end_column=fact.end_col,
+                              snippet=fact.snippet, cell=fact.cell, scope=fact.scope)
 
 
-def _wrapper_fixpoint(linter: Linter, results: list[FileResult], wrappers: dict[str, Wrapper],
-                      names: Any) -> list[Site]:
-    bases = _class_bases(results, names)
+def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper) -> AttributionCheck:
+    required = ctx.config.required_for(site.path)
+    statuses = field_statuses(site.fact, wrapper, required)
+    missing = [f for f, s in statuses.items() if s[0] == MISSING]
+    placeholders = tuple((f, s[1] or "''") for f, s in statuses.items() if s[0] == PLACEHOLDER_GIVEN)
+    unverifiable = ""
+    if site.fact.star or site.fact.context_unresolved:
+        unverifiable = "arguments are passed through * or ** and cannot be read statically"
+    return AttributionCheck(
+        subject=f"call to {wrapper.describe()}", required=tuple(required), missing=tuple(missing),
+        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=unverifiable,
+        responsible=tuple(f for f in required if statuses[f][0] != SUPPLIED or not wrapper.fixes(f)),
+        supplied=tuple(f for f, s in statuses.items() if s[0] == SUPPLIED),
+    )
 
+
+def _fixpoint(ctx: ProjectContext, wrappers: dict[str, Wrapper], names: Callable[[str], list[str]]) -> list[Site]:
+    bases = _class_bases(ctx.results, names)
     sites: list[Site] = []
-    for result in results:
-        for data in result.facts.get(FACT_CALLS, []):
-            targets = resolve_callee(data["callee"], result.path, names(result.path))
-            caller = [f"{m}.{data['func']}" for m in names(result.path)] if data["func"] else []
-            sites.append(Site(result.path, data, targets, caller))
+    for result in ctx.results:
+        for fact in result.summary.sites if result.summary else ():
+            targets = resolve_callee(fact.callee, result.path, names(result.path))
+            caller = [f"{m}.{fact.func}" for m in names(result.path)] if fact.func else []
+            sites.append(Site(result.path, fact, targets, caller))
     # a function that hands its own parameters (or **kwargs) on to a wrapper is a wrapper too
     changed = True
     rounds = 0
@@ -322,9 +274,8 @@ def _wrapper_fixpoint(linter: Linter, results: list[FileResult], wrappers: dict[
             wrapper = _target(site, wrappers)
             if wrapper is None or not site.caller or site.internal:
                 continue
-            required = linter.config.required_for(site.path)
-            statuses = field_statuses(site.data, wrapper, required)
-            carried = {f: s for f, s in statuses.items() if s[0] in ("param", "kwargs", "metadata")}
+            statuses = field_statuses(site.fact, wrapper, ctx.config.required_for(site.path))
+            carried = {f: s for f, s in statuses.items() if s[0] in (VIA_PARAM, VIA_KWARGS, VIA_METADATA)}
             if not carried:
                 continue
             site.internal = True
@@ -333,12 +284,12 @@ def _wrapper_fixpoint(linter: Linter, results: list[FileResult], wrappers: dict[
                 existing = wrappers.get(caller)
                 w = existing or Wrapper(name=caller, params=[], label=wrapper.label)
                 if existing is None:
-                    w.params, w.kwarg = list(site.data.get("func_params", [])), site.data.get("func_kwarg")
-                    w.fixed = {f for f, s in statuses.items() if s[0] == "supplied"}
+                    w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
+                    w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
                 for f, (kind, detail) in carried.items():
-                    if kind == "param":
-                        w.supplies.setdefault(f, detail)
-                    elif kind == "metadata":
+                    if kind == VIA_PARAM:
+                        w.supplies.setdefault(f, detail or "")
+                    elif kind == VIA_METADATA:
                         w.metadata_param = w.metadata_param or detail
                     else:
                         w.forwards_kwargs = True
@@ -349,23 +300,11 @@ def _wrapper_fixpoint(linter: Linter, results: list[FileResult], wrappers: dict[
     return sites
 
 
-def _site_findings(linter: Linter, sites: list[Site], wrappers: dict[str, Wrapper]) -> list[Finding]:
-    findings: list[Finding] = []
-    from attrlint.lint.rules.base import rules_by_code
-
-    rules = rules_by_code()
-    for site in sites:
-        wrapper = _target(site, wrappers)
-        if wrapper is None or site.internal:
-            continue
-        findings.extend(_check_site(linter, site, wrapper, rules))
-    return findings
-
-
-def _class_bases(results: list[FileResult], names: Any) -> dict[str, list[str]]:
+def _class_bases(results: list[FileResult], names: Callable[[str], list[str]]) -> dict[str, list[str]]:
     bases: dict[str, list[str]] = {}
     for result in results:
-        for qual, raw in result.facts.get(FACT_CLASSES, {}).items():
+        summary: ModuleSummary | None = result.summary
+        for qual, raw in summary.classes.items() if summary else ():
             resolved = [t for b in raw for t in resolve_callee(b, result.path, names(result.path))]
             for module in names(result.path):
                 bases[f"{module}.{qual}"] = resolved
@@ -403,69 +342,3 @@ def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:
         if w is not None:
             return w
     return None
-
-
-def _check_site(linter: Linter, site: Site, wrapper: Wrapper, rules: dict) -> list[Finding]:
-    data = site.data
-    required = linter.config.required_for(site.path)
-    statuses = field_statuses(data, wrapper, required)
-    out: list[tuple[str, str]] = []
-    missing = [f for f, s in statuses.items() if s[0] == "missing"]
-    placeholders = [(f, s[1]) for f, s in statuses.items() if s[0] == "placeholder"]
-    if placeholders:
-        shown = ", ".join(f"`{f}` is {text}" for f, text in placeholders)
-        out.append(("ATR004", f"{shown} in this call to {_describe(wrapper)}: pass the real identifier"))
-    responsible = [f for f in required if statuses[f][0] != "supplied" or not _fixed(wrapper, f)]
-    if missing:
-        how = _how(wrapper, missing)
-        if data["star"] or data["context_unresolved"]:
-            if linter.strict:
-                out.append(("ATR008", (f"call to {_describe(wrapper)}: cannot verify {', '.join(missing)} "
-                                      "(arguments are passed through * or ** and cannot be read statically)")))
-        elif len(missing) == len(responsible) and not placeholders:
-            out.append(("ATR001", f"call to {_describe(wrapper)} has no attribution: {how}"))
-        else:
-            have = ", ".join(f for f in required if f not in missing)
-            out.append(("ATR002", (f"call to {_describe(wrapper)} supplies {have} but not "
-                                  f"{', '.join(missing)}: {how}")))
-    findings = []
-    ignored = linter.config.ignored_codes_for(site.path) if linter.config.per_file_ignores else ()
-    for code, message in out:
-        if code not in linter.codes or any(code.startswith(p) for p in ignored):
-            continue
-        if data.get("has_noqa") and (data["noqa"] is None or code in data["noqa"]):
-            continue
-        findings.append(Finding(
-            code=code, name=rules[code].name, message=message, path=site.path,
-            line=data["line"], column=data["col"], end_line=data["end_line"], end_column=data["end_col"],
-            snippet=data["snippet"], cell=data.get("cell"), scope=data.get("scope", ""),
-        ))
-    return findings
-
-
-def _fixed(wrapper: Wrapper, f: str) -> bool:
-    """The wrapper supplies `f` itself."""
-    return (wrapper.fixed is None and f not in wrapper.supplies) or bool(wrapper.fixed and f in wrapper.fixed)
-
-
-def _describe(wrapper: Wrapper) -> str:
-    if wrapper.declared:
-        return wrapper.label
-    return f"wrapper `{wrapper.name}` ({wrapper.label})" if wrapper.label else f"wrapper `{wrapper.name}`"
-
-
-def _how(wrapper: Wrapper, missing: list[str]) -> str:
-    parts = []
-    via_param = [f"`{wrapper.supplies[f]}=` ({f})" for f in missing if f in wrapper.supplies]
-    if via_param:
-        parts.append("pass " + ", ".join(via_param))
-    rest = [f for f in missing if f not in wrapper.supplies]
-    if rest:
-        if wrapper.metadata_param:
-            parts.append(f"add {', '.join(rest)} to `{wrapper.metadata_param}=`")
-        elif wrapper.forwards_kwargs and wrapper.meta_key:
-            parts.append(f"add {', '.join(rest)} in `{wrapper.meta_key}=`")
-        else:
-            parts.append(f"add {', '.join(rest)} in an enclosing `with attribution(...)`")
-    text = "; ".join(parts)
-    return f"{text}, or wrap the call in `with attribution(...)`" if via_param else text

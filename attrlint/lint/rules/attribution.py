@@ -1,31 +1,28 @@
-"""Rules about the attribution metadata an LLM call carries (ATR001-ATR008)."""
+"""Rules about the attribution metadata an LLM call carries (ATR001-ATR008).
+
+ATR001, ATR002, ATR004 and ATR008 judge an `AttributionCheck`: the same judgement, and the
+same words, for an LLM call in a file and for a call to a project wrapper (checked at each
+of its call sites in the project phase).
+"""
 
 from __future__ import annotations
 
 import ast
 
-from attrlint.lint.analysis.facts import FieldSource, LLMCall
+from attrlint.lint.analysis.attribution import AttributionCheck, check_call
+from attrlint.lint.analysis.facts import FieldSource
 from attrlint.lint.diagnostics import Edit
-from attrlint.lint.rules.base import FileContext, Rule
+from attrlint.lint.rules.base import FileContext, Phase, Rule
 
 
-def _where_to_put(call: LLMCall) -> str:
-    spec = call.sdk.metadata
-    if spec is None or spec.allowed_keys is not None:
-        return "an enclosing `with attribution(...)` (or `instrument(client, agent_id=...)`)"
-    where = f"`{spec.param}=`"
-    if spec.path:
-        where = f"`{spec.param}=` under {'/'.join(repr(p) for p in spec.path)}"
-    return f"{where} or an enclosing `with attribution(...)`"
-
-
-def _label(call: LLMCall) -> str:
-    return f"{call.sdk.name} `{call.method}`"
-
-
-def _missing(call: LLMCall, ctx: FileContext) -> list[str]:
-    supplied = call.fields
-    return [f for f in ctx.required if f not in supplied]
+def _judge_calls(rule: Rule, ctx: FileContext) -> None:
+    """Report `rule.judge` on every LLM call of the file that is not a wrapper's own call."""
+    for call in ctx.module.calls:
+        if call.in_wrapper:
+            continue  # its call sites are checked instead
+        message = rule.judge(check_call(call, ctx.required))
+        if message:
+            ctx.report(rule, call.node, message)
 
 
 class MissingAttribution(Rule):
@@ -105,13 +102,15 @@ client.chat.completions.create(model="gpt-4o", messages=[], metadata=build_metad
 """,
     )
 
+    phases = Phase.FILE | Phase.WRAPPER_SITES
+
     def check(self, ctx: FileContext) -> None:
-        for call in ctx.module.calls:
-            if call.in_wrapper or call.unresolved or call.fields & set(ctx.required):
-                continue
-            ctx.report(self, call.node,
-                       f"{_label(call)} has no attribution: add {', '.join(ctx.required)} "
-                       f"in {_where_to_put(call)}")
+        _judge_calls(self, ctx)
+
+    def judge(self, check: AttributionCheck) -> str | None:
+        if check.unverifiable or not check.none_supplied:
+            return None
+        return f"{check.subject} has no attribution: {check.remedy}"
 
 
 class IncompleteAttribution(Rule):
@@ -155,17 +154,16 @@ with attribution(ticket_id=t):
 """,
     )
 
+    phases = Phase.FILE | Phase.WRAPPER_SITES
+
     def check(self, ctx: FileContext) -> None:
-        required = set(ctx.required)
-        for call in ctx.module.calls:
-            if call.in_wrapper or call.unresolved or not call.fields & required:
-                continue
-            missing = _missing(call, ctx)
-            if missing:
-                have = ", ".join(f for f in ctx.required if f not in missing)
-                ctx.report(self, call.node,
-                           f"{_label(call)} supplies {have} but not {', '.join(missing)}: "
-                           f"add them in {_where_to_put(call)}")
+        _judge_calls(self, ctx)
+
+    def judge(self, check: AttributionCheck) -> str | None:
+        if check.unverifiable or not check.missing or check.none_supplied:
+            return None
+        have = ", ".join(f for f in check.required if f not in check.missing)
+        return f"{check.subject} supplies {have} but not {', '.join(check.missing)}: {check.remedy}"
 
 
 def _key_span(ctx: FileContext, source: FieldSource) -> tuple[ast.AST, Edit | None]:
@@ -284,6 +282,14 @@ litellm.completion(model="gpt-4o", messages=[],
     metadata={"ticket_id": t.id, "customer_id": f"cus_{c}", "agent_id": "support"})
 """,
     )
+
+    phases = Phase.FILE | Phase.WRAPPER_SITES
+
+    def judge(self, check: AttributionCheck) -> str | None:
+        if not check.placeholders:
+            return None
+        shown = ", ".join(f"`{f}` is {text}" for f, text in check.placeholders)
+        return f"{shown} in this {check.subject}: pass the real identifier"
 
     def check(self, ctx: FileContext) -> None:
         required = set(ctx.required)
@@ -499,14 +505,15 @@ def ask(client, **kwargs):
 """,
     )
 
+    phases = Phase.FILE | Phase.WRAPPER_SITES
+
     def check(self, ctx: FileContext) -> None:
-        for call in ctx.module.calls:
-            if not call.unresolved or call.in_wrapper:
-                continue
-            missing = _missing(call, ctx)
-            if missing:
-                ctx.report(self, call.node,
-                           f"{_label(call)}: cannot verify {', '.join(missing)} ({call.unresolved[0]})")
+        _judge_calls(self, ctx)
+
+    def judge(self, check: AttributionCheck) -> str | None:
+        if not check.unverifiable or not check.missing:
+            return None
+        return f"{check.subject}: cannot verify {', '.join(check.missing)} ({check.unverifiable})"
 
 
 RULES = [MissingAttribution, IncompleteAttribution, NonstandardFieldName, EmptyAttributionValue,

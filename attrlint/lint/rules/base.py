@@ -1,17 +1,31 @@
-"""The rule base class and the per-file context rules report through."""
+"""The rule base class, where rules run (`Phase`), and the per-file context rules report through."""
 
 from __future__ import annotations
 
 import ast
+import enum
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterable
+from typing import TYPE_CHECKING, ClassVar
 
 from attrlint.core.catalogue import Catalogue
 from attrlint.core.config import Config
 from attrlint.lint.analysis.facts import Module
 from attrlint.core.redact import redact, redact_text
+from attrlint.lint.analysis.attribution import AttributionCheck
 from attrlint.lint.diagnostics import Edit, Finding
+
+if TYPE_CHECKING:
+    from attrlint.lint.project.context import ProjectContext
+
+
+class Phase(enum.Flag):
+    """Where a rule runs. A rule may run in several."""
+
+    FILE = enum.auto()  # per file, on its tree (the CLI, the flake8 plugin, library calls)
+    PROJECT = enum.auto()  # once per run, from every file's facts (the CLI only)
+    WRAPPER_SITES = enum.auto()  # at every call site of a project wrapper, in the project phase
 
 
 @dataclass
@@ -42,6 +56,12 @@ class FileContext:
             if not text.isascii():
                 return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
         return byte_col
+
+    def noqa(self, line: int) -> str:
+        """The noqa of a 1-based line of this file (see attrlint.lint.suppression)."""
+        from attrlint.lint.suppression import line_noqa
+
+        return line_noqa(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
 
     def snippet(self, node: ast.AST) -> str:
         line, _, end_line, _ = self.position(node)
@@ -89,11 +109,27 @@ class Rule:
     valid: ClassVar[tuple[str, ...]] = ()
     invalid: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
-    project_wide: ClassVar[bool] = False
     fixable: ClassVar[bool] = False
+    phases: ClassVar[Phase] = Phase.FILE
+    family: ClassVar[str] = "attribution"  # "attribution" or "keys": SARIF tags and grouping
 
-    def check(self, ctx: FileContext) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @classmethod
+    def project_wide(cls) -> bool:
+        """Runs only where every file is known (`attrlint check`, never the flake8 plugin)."""
+        return cls.phases == Phase.PROJECT
+
+    def check(self, ctx: FileContext) -> None:
+        """Report this rule's findings in one file (rules that run in `Phase.FILE`)."""
+
+    def judge(self, check: AttributionCheck) -> str | None:
+        """The message for a call with this attribution, or None (rules that run in
+        `Phase.WRAPPER_SITES` answer for each wrapper call site)."""
+        return None
+
+    @classmethod
+    def run_project(cls, ctx: ProjectContext) -> Iterator[Finding]:
+        """This rule's findings from every file's facts (rules that run in `Phase.PROJECT`)."""
+        return iter(())
 
     @classmethod
     def documentation(cls) -> str:
@@ -120,23 +156,8 @@ class Rule:
         ]
         if not cls.default_enabled:
             parts += ["", "Off by default: enable with --strict or select it."]
-        if cls.project_wide:
+        if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
         return "\n".join(parts)
 
 
-def all_rules() -> list[type[Rule]]:
-    from attrlint.lint.rules import attribution, keys, governance as project, syntax
-
-    rules: list[type[Rule]] = []
-    for module in (syntax, attribution, keys, project):
-        rules.extend(module.RULES)
-    return sorted(rules, key=lambda r: r.code)
-
-
-def rules_by_code() -> dict[str, type[Rule]]:
-    return {r.code: r for r in all_rules()}
-
-
-def iter_file_rules(rules: Iterable[type[Rule]]) -> list[Rule]:
-    return [r() for r in rules if not r.project_wide and r.code != "ATR000"]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable, Iterator
 
-from attrlint.lint.engine import Linter
 from attrlint.keys.governance import KeyUse, collect, config_display_path, registry_problems
-from attrlint.lint.diagnostics import FileResult, Finding, KeyRef
-from attrlint.lint.rules.base import Rule
+from attrlint.lint.diagnostics import Finding, KeyRef
+from attrlint.lint.project.context import ProjectContext
+from attrlint.lint.rules.base import Phase, Rule
 
 _PYPROJECT_EXAMPLE = """
     [tool.attrlint.agents.support]
@@ -25,27 +25,23 @@ _PYPROJECT_EXAMPLE = """
 
 
 class ProjectRule(Rule):
-    project_wide = True
+    phases = Phase.PROJECT
+    family = "keys"
 
     @classmethod
-    def run(cls, linter: Linter, results: list[FileResult], *, today: dt.date | None) -> list[Finding]:
-        refs = [ref for r in results for ref in r.key_refs]
-        uses = collect(linter.config, refs, linter.catalogue)
-        findings = []
-        for ref, message in cls.evaluate(linter, uses, today or dt.date.today()):
-            if ref.noqa == "*" or cls.code in ref.noqa.split(","):
-                continue
-            if any(cls.code.startswith(p) for p in linter.config.ignored_codes_for(ref.path)):
-                continue
-            findings.append(Finding(
-                code=cls.code, name=cls.name, message=message, path=ref.path, line=ref.line,
-                column=ref.column, end_line=ref.end_line, end_column=ref.end_column,
-                snippet=ref.snippet, cell=ref.cell,
-            ))
-        return findings
+    def run_project(cls, ctx: ProjectContext) -> Iterator[Finding]:
+        refs = [ref for r in ctx.results for ref in r.key_refs]
+        uses = collect(ctx.config, refs, ctx.catalogue)
+        for ref, message in cls.evaluate(ctx, uses, ctx.today):
+            if ctx.suppressor.keep(cls.code, ref.path, ref.noqa):
+                yield Finding(
+                    code=cls.code, name=cls.name, message=message, path=ref.path, line=ref.line,
+                    column=ref.column, end_line=ref.end_line, end_column=ref.end_column,
+                    snippet=ref.snippet, cell=ref.cell,
+                )
 
     @classmethod
-    def evaluate(cls, linter: Linter, uses: dict[str, KeyUse], today: dt.date) -> Iterable[tuple[KeyRef, str]]:
+    def evaluate(cls, ctx: ProjectContext, uses: dict[str, KeyUse], today: dt.date) -> Iterable[tuple[KeyRef, str]]:
         raise NotImplementedError
 
 
@@ -72,11 +68,11 @@ class KeySharedAcrossAgents(ProjectRule):
     """
 
     @classmethod
-    def evaluate(cls, linter, uses, today):
+    def evaluate(cls, ctx, uses, today):
         for use in uses.values():
             if use.generic or not use.refs:
                 continue
-            owner = use.registered.agent if use.registered and use.registered.agent in linter.config.agents else None
+            owner = use.registered.agent if use.registered and use.registered.agent in ctx.config.agents else None
             agents = use.agents | ({owner} if owner else set())
             if len(agents) < 2:
                 continue
@@ -118,20 +114,20 @@ class UnregisteredOrExpiredKey(ProjectRule):
     """
 
     @classmethod
-    def run(cls, linter, results, *, today):
-        findings = super().run(linter, results, today=today)
-        config = linter.config
-        if not config.keys or cls.code not in linter.codes:
-            return findings
+    def run_project(cls, ctx):
+        yield from super().run_project(ctx)
+        config = ctx.config
+        if not config.keys:
+            return
         path = config_display_path(config)
         for entry, message in registry_problems(config):
-            findings.append(Finding(cls.code, cls.name, message, path, entry.line, 1, entry.line, 1,
-                                    snippet=f"[tool.attrlint.keys.{entry.env}] {message.split(':')[0]}"))
-        return findings
+            if ctx.suppressor.keep(cls.code, path):
+                yield Finding(cls.code, cls.name, message, path, entry.line, 1, entry.line, 1,
+                              snippet=f"[tool.attrlint.keys.{entry.env}] {message.split(':')[0]}")
 
     @classmethod
-    def evaluate(cls, linter, uses, today):
-        if not linter.config.keys:
+    def evaluate(cls, ctx, uses, today):
+        if not ctx.config.keys:
             return
         for use in uses.values():
             if use.generic:
@@ -169,7 +165,7 @@ class KeyPerFeature(ProjectRule):
     """
 
     @classmethod
-    def evaluate(cls, linter, uses, today):
+    def evaluate(cls, ctx, uses, today):
         groups: dict[tuple[str, str, str], dict[str, list[KeyRef]]] = defaultdict(lambda: defaultdict(list))
         for use in uses.values():
             if use.generic or not use.provider:
@@ -181,7 +177,7 @@ class KeyPerFeature(ProjectRule):
             if len(by_env) < 2:
                 continue
             names = ", ".join(sorted(by_env))
-            display = linter.catalogue.vendors[provider].display_name if provider in linter.catalogue.vendors else provider
+            display = ctx.catalogue.vendors[provider].display_name if provider in ctx.catalogue.vendors else provider
             for _env, refs in sorted(by_env.items()):
                 for ref in refs:
                     yield ref, (f"agent `{agent}` uses {len(by_env)} {display} {environment} keys ({names}): "
@@ -189,4 +185,3 @@ class KeyPerFeature(ProjectRule):
 
 
 RULES = [KeySharedAcrossAgents, UnregisteredOrExpiredKey, KeyPerFeature]
-PROJECT_CHECKS = RULES

@@ -40,6 +40,7 @@ def is_key_placeholder(value: str) -> bool:
 class HardcodedApiKey(Rule):
     code = "ATR101"
     name = "hardcoded-api-key"
+    family = "keys"
     summary = "An API key written in the source"
     what = ("Finds string literals in a known provider key format anywhere (constants, arguments, "
             "`os.getenv(\"X\", \"<key>\")` defaults, `openai.api_key = \"...\"`), and any literal "
@@ -92,6 +93,7 @@ class HardcodedApiKey(Rule):
 class GenericKeyEnv(Rule):
     code = "ATR102"
     name = "generic-key-env"
+    family = "keys"
     summary = "Reading a provider's shared default key variable"
     what = ("Finds reads of a provider's generic, shared key variable (`OPENAI_API_KEY`, "
             "`ANTHROPIC_API_KEY`, `AZURE_OPENAI_API_KEY`, `GEMINI_API_KEY`, `GOOGLE_API_KEY`, "
