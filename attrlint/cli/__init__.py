@@ -18,7 +18,7 @@ COMMANDS = {
     "rule": "attrlint.cli.rules:rule",
     "rules": "attrlint.cli.rules:rules",
     "keys": "attrlint.cli.keys:keys",
-    "init": "attrlint.cli.keys:init",
+    "init": "attrlint.cli.init:init",
     "baseline": "attrlint.cli.baseline:baseline",
     "ledger": "attrlint.cli.ledger:ledger",
 }

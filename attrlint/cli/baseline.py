@@ -9,7 +9,7 @@ import click
 
 from attrlint.core.config import ConfigError
 from attrlint.lint.suppression import Options
-from attrlint.cli.check import EXIT_CLEAN, EXIT_ERROR
+from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR
 
 
 @click.command()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
 
 import click
 
+from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, today_option
 from attrlint.core.config import ConfigError
 from attrlint.lint.suppression import Options
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_FIX_PASSES = 10  # a fix may make another possible; stop when a pass changes nothing
 
 
 def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -26,15 +26,6 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
                 raise click.BadParameter(f"{code!r} is not a rule code or prefix (like ATR001 or ATR1)")
             codes.append(code)
     return tuple(codes)
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-12-31") from None
 
 
 def check_options(function):
@@ -54,7 +45,9 @@ def check_options(function):
         click.option("--strict", is_flag=True, default=None,
                      help="Also report attribution that cannot be verified statically (ATR008)."),
         click.option("--stdin-filename", help="The file name to report for source read from stdin (path `-`)."),
-        click.option("--diff", is_flag=True, help="With --fix, print the changes as a diff instead of writing them."),
+        click.option("--diff", is_flag=True,
+                     help="Print the fixes as a diff instead of writing them; exit 1 when there is "
+                          "something to fix (implies --fix, writes nothing)."),
         click.option("--force-exclude", is_flag=True,
                      help="Apply excludes to paths given on the command line too (for pre-commit)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
@@ -63,7 +56,7 @@ def check_options(function):
         click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
                      help="Seconds one file may take in a worker; a file that takes longer is skipped with a warning."),
-        click.option("--today", callback=_date, help="Treat this date (YYYY-MM-DD) as today for key expiry."),
+        today_option("Treat this date (YYYY-MM-DD, UTC) as today, for key expiry."),
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
                      help="Suppress findings recorded in this baseline (default: .attrlint-baseline.json if present)."),
         click.option("--new-since", help="Report only findings on lines added or changed since this git ref."),
@@ -76,7 +69,7 @@ def check_options(function):
 
 @click.command()
 @check_options
-@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains (as a fresh check would).")
 def check(**kwargs) -> None:
     """Check PATHS (default: the project) for unattributed LLM calls and key problems.
 
@@ -126,26 +119,25 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
         name = stdin_filename or "-"
         data = sys.stdin.buffer.read()
         result = check_stdin(data, name, options=options, config_path=config_file)
-        if fix:
-            from attrlint.lint.fixes import apply_fixes, unified_diff
-
-            source = data.decode("utf-8", "surrogateescape")
-            fixed, count = apply_fixes(source, result.findings)
-            if diff:
-                sys.stdout.write(unified_diff(name, source, fixed))
-            else:
-                sys.stdout.write(fixed)
-            return EXIT_CLEAN
+        if fix or diff:
+            return _fix_stdin(data, name, result, diff=diff, options=options, config_file=config_file,
+                              exit_zero=exit_zero)
     else:
         if "-" in paths:
             raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-        result = run(paths, options=options, config_path=config_file, force_exclude=force_exclude,
-                     jobs=jobs, today=today, use_cache=not no_cache, cache_dir=cache_dir,
-                     timeout=timeout, progress=True)
+
+        def check_all():
+            return run(paths, options=options, config_path=config_file, force_exclude=force_exclude,
+                       jobs=jobs, today=today, use_cache=not no_cache, cache_dir=cache_dir,
+                       timeout=timeout, progress=True)
+
+        result = check_all()
+        if diff:
+            return _show_diff(result)
         if fix:
-            result = _apply_fixes(result, diff=diff, options=options, config_file=config_file, today=today)
-            if diff:
-                return EXIT_CLEAN
+            result, fixed = _fix_files(result, check_all)
+            if fixed:
+                click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}.", err=True)
 
     findings = result.findings
     suppressed = 0
@@ -198,34 +190,65 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
     return EXIT_CLEAN
 
 
-def _apply_fixes(result, *, diff: bool, options: Options, config_file: Path | None, today):
-    from attrlint.lint.fixes import apply_fixes, unified_diff
-    from attrlint.lint.runner import run
-
+def _fixable_by_path(findings) -> dict[str, list]:
     by_path: dict[str, list] = {}
-    for finding in result.findings:
+    for finding in findings:
         if finding.fix is not None and finding.cell is None:
             by_path.setdefault(finding.path, []).append(finding)
-    if not by_path:
-        return result
-    total = 0
-    for path, items in sorted(by_path.items()):
+    return by_path
+
+
+def _show_diff(result) -> int:
+    """`--diff`: print what `--fix` would change; write nothing; exit 1 when there is a change."""
+    from attrlint.lint.fixes import apply_fixes, unified_diff
+
+    changed = False
+    for path, items in sorted(_fixable_by_path(result.findings).items()):
         with open(path, encoding="utf-8", newline="") as handle:
             before = handle.read()
-        after, count = apply_fixes(before, items)
-        total += count
-        if diff:
+        after, _ = apply_fixes(before, items)
+        if after != before:
+            changed = True
             sys.stdout.write(unified_diff(path, before, after))
-        elif after != before:
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                handle.write(after)
+    return EXIT_FINDINGS if changed else EXIT_CLEAN
+
+
+def _fix_files(result, check_all):
+    """Apply the safe fixes, then check again, every phase included, until nothing more can be
+    fixed: what `check --fix` reports is exactly what a fresh `check` would report afterwards."""
+    from attrlint.lint.fixes import apply_fixes
+
+    total = 0
+    for _ in range(MAX_FIX_PASSES):
+        applied = 0
+        for path, items in sorted(_fixable_by_path(result.findings).items()):
+            with open(path, encoding="utf-8", newline="") as handle:
+                before = handle.read()
+            after, count = apply_fixes(before, items)
+            if after != before:
+                with open(path, "w", encoding="utf-8", newline="") as handle:
+                    handle.write(after)
+                applied += count
+        if not applied:
+            break
+        total += applied
+        result = check_all()
+    return result, total
+
+
+def _fix_stdin(data: bytes, name: str, result, *, diff: bool, options: Options, config_file, exit_zero: bool) -> int:
+    """Standard input: the fixed source (or its diff) on stdout; what remains on stderr."""
+    from attrlint.lint import formats as output
+    from attrlint.lint.fixes import apply_fixes, unified_diff
+    from attrlint.lint.runner import check_stdin
+
+    source = data.decode("utf-8", "surrogateescape")
+    fixed, _ = apply_fixes(source, result.findings)
     if diff:
-        return result
-    click.echo(f"Fixed {total} finding{'s' if total != 1 else ''}.", err=True)
-    fixed_paths = set(by_path)
-    rerun = run(sorted(fixed_paths), options=options, config_path=config_file, jobs=1, today=today,
-                project_rules=False, warn=lambda m: None)
-    kept = [f for f in result.findings if f.path not in fixed_paths or f.code >= "ATR100"]
-    kept += [f for f in rerun.findings if f.code < "ATR100"]
-    result.findings = sorted(kept, key=lambda f: f.sort_key())
-    return result
+        sys.stdout.write(unified_diff(name, source, fixed))
+        return EXIT_FINDINGS if fixed != source else EXIT_CLEAN
+    sys.stdout.write(fixed)
+    remaining = check_stdin(fixed.encode("utf-8", "surrogateescape"), name, options=options,
+                            config_path=config_file).findings
+    sys.stderr.write(output.format_text(remaining))
+    return EXIT_FINDINGS if remaining and not exit_zero else EXIT_CLEAN

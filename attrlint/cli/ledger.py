@@ -10,34 +10,18 @@ import datetime as dt
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
+from attrlint.cli.common import Fail, ledger_option, load_config, open_ledger, render_table, today_option
+
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
 _HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",
             "provider": "provider", "key": "key"}
-
-
-class _Fail(click.ClickException):
-    exit_code = 2
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def _open(url: str | None) -> Any:
-    from attrlint.ledger import Ledger, LedgerError
-
-    try:
-        ledger = Ledger(url)
-        ledger._get_store()
-        return ledger
-    except LedgerError as exc:
-        raise _Fail(str(exc)) from None
 
 
 def _date(value: str | None, option: str) -> dt.datetime | None:
@@ -46,7 +30,7 @@ def _date(value: str | None, option: str) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _Fail(f"{option} {value!r}: expected a date or time like 2026-01-31 or 2026-01-31T12:00") from None
+        raise Fail(f"{option} {value!r}: expected a date or time like 2026-01-31 or 2026-01-31T12:00") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
@@ -54,48 +38,8 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.6f}"
 
 
-def _render(headers: Sequence[str], rows: list[Sequence[Any]], fmt: str, title: str = "") -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    if fmt == "json":
-        return json.dumps([dict(zip(headers, row)) for row in cells], indent=2)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(cells)
-        return out.getvalue().rstrip("\n")
-    if fmt == "markdown":
-        numeric = [all(_is_number(r[i]) for r in cells if r[i]) and any(r[i] for r in cells)
-                   for i in range(len(headers))]
-        lines = [f"**{title}**", ""] if title else []
-        lines.append("| " + " | ".join(headers) + " |")
-        lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
-        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-        return "\n".join(lines)
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    numeric = [all(_is_number(r[i]) for r in cells if r[i]) for i in range(len(headers))]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
-
-
 def _label(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except InvalidOperation:
-        return False
-
-
-ledger_option = click.option("--ledger", "url", envvar="ATTRLINT_LEDGER_URL", metavar="URL",
-                             help="sqlite:///PATH or postgresql://... (default: ATTRLINT_LEDGER_URL, "
-                                  "else .attrlint/ledger.db)")
 
 
 @click.group()
@@ -112,22 +56,22 @@ def ledger() -> None:
 @click.option("--agent", help="Only this agent's calls.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
-@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today (budgets, --html).")
+@today_option("Treat this date (YYYY-MM-DD, UTC) as today (budgets, --html).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write a self-contained HTML cost report to this file.")
 def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
-           agent: str | None, fmt: str, today_text: str | None = None, html_path: str | None = None) -> None:
+           agent: str | None, fmt: str, today: dt.date, html_path: str | None = None) -> None:
     """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
     month-to-date spend, budget, burn rate and forecast when agents have a monthly-budget."""
     if by2 == by:
-        raise _Fail("--by2 must differ from --by")
-    book = _open(url)
+        raise Fail("--by2 must differ from --by")
+    book = open_ledger(url)
     dims = (by, by2) if by2 else (by,)
     try:
         totals = book.totals(dims, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent)
-        extra = _budget_columns(book, _today(today_text), agent) if dims == ("agent",) else None
+        extra = _budget_columns(book, today, agent) if dims == ("agent",) else None
         if html_path:
-            _write_html(book, html_path, _today(today_text), since, until)
+            _write_html(book, html_path, today, since, until)
     finally:
         book.close()
     if extra is not None:
@@ -139,7 +83,7 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
             table.append(("**total**" if fmt == "markdown" else "total", _money(sum(totals.values(), Decimal(0))),
                           *([""] * len(headers))))
         title = "LLM cost by agent, with month-to-date budgets" + (f" for {agent}" if agent else "")
-        click.echo(_render(["agent", "cost_usd", *headers], table, fmt, title))
+        click.echo(render_table(["agent", "cost_usd", *headers], table, fmt, title))
         return
     rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
     table = [(*(_label(x) for x in ((k,) if len(dims) == 1 else k)), _money(v)) for k, v in rows]
@@ -150,7 +94,7 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
     title = f"LLM cost by {' and '.join(dims)}" + (f" for {agent}" if agent else "")
     if since or until:
         title += f" ({since or '...'} to {until or 'now'})"
-    click.echo(_render(headers, table, fmt, title))
+    click.echo(render_table(headers, table, fmt, title))
 
 
 @ledger.command()
@@ -165,7 +109,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
     """Every record, as CSV or JSON lines."""
     from attrlint.ledger.records import COLUMNS
 
-    book = _open(url)
+    book = open_ledger(url)
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115 - stdout or a file, closed below
     try:
         writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
@@ -188,7 +132,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
 @ledger_option
 def reprice(url: str | None) -> None:
     """Price rows recorded `unpriced` (models unknown when they were recorded)."""
-    book = _open(url)
+    book = open_ledger(url, _config())
     try:
         priced, left = book.reprice()
     finally:
@@ -215,16 +159,16 @@ def _read_invoice(path: Path, by: str) -> dict[str, Decimal]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise _Fail(f"{path}: cannot read the invoice export: {exc.strerror}") from None
+        raise Fail(f"{path}: cannot read the invoice export: {exc.strerror}") from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise _Fail(f"{path}: empty; expected a provider cost export CSV with a header row")
+        raise Fail(f"{path}: empty; expected a provider cost export CSV with a header row")
     header, body = rows[0], rows[1:]
     amount_i = _pick(header, _AMOUNT_COLUMNS)
     key_i = _pick(header, _DATE_COLUMNS if by == "day" else _KEY_COLUMNS)
     if amount_i is None or key_i is None:
         wanted = "a date column (date, start_time, ...)" if by == "day" else "a key column (api_key, key_id, ...)"
-        raise _Fail(f"{path}: expected {wanted} and a cost column (cost, amount_value, cost_usd, ...); "
+        raise Fail(f"{path}: expected {wanted} and a cost column (cost, amount_value, cost_usd, ...); "
                     f"found {', '.join(header)}")
     out: dict[str, Decimal] = {}
     for lineno, row in enumerate(body, start=2):
@@ -233,7 +177,7 @@ def _read_invoice(path: Path, by: str) -> dict[str, Decimal]:
         try:
             amount = Decimal(row[amount_i].strip().lstrip("$").replace(",", ""))
         except InvalidOperation:
-            raise _Fail(f"{path}:{lineno}: {header[amount_i]} {row[amount_i]!r} is not a number") from None
+            raise Fail(f"{path}:{lineno}: {header[amount_i]} {row[amount_i]!r} is not a number") from None
         key = row[key_i].strip()
         if by == "day":
             key = _invoice_day(key, path, lineno)
@@ -247,7 +191,7 @@ def _invoice_day(value: str, path: Path, lineno: int) -> str:
             return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc).date().isoformat()
         return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
-        raise _Fail(f"{path}:{lineno}: date {value!r} is not a date like 2026-01-31") from None
+        raise Fail(f"{path}:{lineno}: date {value!r} is not a date like 2026-01-31") from None
 
 
 @ledger.command()
@@ -261,7 +205,7 @@ def _invoice_day(value: str, path: Path, lineno: int) -> str:
 def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt: str) -> None:
     """Compare the ledger with a provider's cost export; show what no record accounts for."""
     billed = _read_invoice(invoice, by)
-    book = _open(url)
+    book = open_ledger(url)
     try:
         dims = ("day", "status") if by == "day" else ("key", "status")
         found = book.totals(dims, provider=provider)
@@ -284,27 +228,13 @@ def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt
     if fmt in ("table", "markdown"):
         rows.append(("total", *(_money(v) for v in sums)))
     headers = [by, "invoice_usd", "ledger_attributed_usd", "ledger_unattributed_usd", "unattributed_remainder_usd"]
-    click.echo(_render(headers, rows, fmt, f"Invoice {invoice.name} vs ledger, by {by}"))
+    click.echo(render_table(headers, rows, fmt, f"Invoice {invoice.name} vs ledger, by {by}"))
 
 
 # -- budgets and the HTML report (attrlint.budget, attrlint.html_report) ----------------------------
 
-def _today(value: str | None) -> dt.date:
-    if value is None:
-        return dt.datetime.now(dt.timezone.utc).date()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _Fail(f"--today {value!r}: expected a date like 2026-01-31") from None
-
-
 def _config() -> Any:
-    from attrlint.core.config import ConfigError, config_from_env_or_cwd
-
-    try:
-        return config_from_env_or_cwd()
-    except ConfigError as exc:
-        raise _Fail(f"attrlint: error: {exc}") from None
+    return load_config()
 
 
 _BUDGET_HEADERS = ["mtd_usd", "budget_usd", "burn_usd_per_day", "forecast_usd", "forecast_vs_budget"]
@@ -316,7 +246,7 @@ def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[
 
     try:
         config = _config()
-    except _Fail as exc:  # the plain report does not need the configuration
+    except Fail as exc:  # the plain report does not need the configuration
         click.echo(f"{exc.message} (budget columns left out)", err=True)
         return None
     if not any(a.monthly_budget is not None for a in config.agents.values()):
@@ -328,20 +258,19 @@ def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[
 
 @ledger.command()
 @ledger_option
-@click.option("--today", "today_text", help="Treat this date (YYYY-MM-DD) as today.")
+@today_option()
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
-def budget(url: str | None, today_text: str | None, fmt: str) -> None:
+def budget(url: str | None, today: dt.date, fmt: str) -> None:
     """Month-to-date spend against each agent's monthly-budget; exit 1 when an agent is
     forecast over budget (linear forecast: spend so far / days elapsed x days in month)."""
     from attrlint.ledger.reports.budget import budgets, money, percent
 
-    today = _today(today_text)
     config = _config()
     if not any(a.monthly_budget is not None for a in config.agents.values()):
-        raise _Fail("attrlint: error: no agent has a monthly-budget; add `monthly-budget = USD` to "
+        raise Fail("no agent has a monthly-budget; add `monthly-budget = USD` to "
                     "[tool.attrlint.agents.NAME]")
-    book = _open(url)
+    book = open_ledger(url)
     try:
         rows = budgets(config, book, today)
     finally:
@@ -349,7 +278,7 @@ def budget(url: str | None, today_text: str | None, fmt: str) -> None:
     table = [(b.agent, money(b.month_to_date), money(b.budget), money(b.burn_per_day), money(b.forecast),
               percent(b.forecast_share), "OVER" if b.over else ("" if b.budget is None else "ok")) for b in rows]
     title = f"Budgets, {today:%B %Y} to {today} (day {today.day})"
-    click.echo(_render(["agent", *_BUDGET_HEADERS, "status"], table, fmt, title))
+    click.echo(render_table(["agent", *_BUDGET_HEADERS, "status"], table, fmt, title))
     over = [b.agent for b in rows if b.over]
     if over:
         if fmt in ("table", "markdown"):
@@ -364,4 +293,4 @@ def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: 
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise _Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None
+        raise Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None

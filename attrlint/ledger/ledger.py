@@ -265,6 +265,11 @@ class Ledger:
     def closed(self) -> bool:
         return self._closed
 
+    def open(self) -> Ledger:
+        """Open the store now (it otherwise opens on first use); raises LedgerError if it cannot."""
+        self._get_store()
+        return self
+
     def _get_store(self) -> Store:
         if self._store is None:
             with self._lock:

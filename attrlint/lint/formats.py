@@ -76,7 +76,7 @@ def format_sarif(findings: list[Finding], rules: Iterable[type]) -> str:
             "help": {"text": r.documentation(), "markdown": _markdown_doc(r)},
             "defaultConfiguration": {"level": "error" if r.default_enabled else "warning",
                                      "enabled": bool(r.default_enabled)},
-            "properties": {"tags": ["attribution" if r.code < "ATR100" else "security"]},
+            "properties": {"tags": ["security"] if r.family == "keys" else [r.family]},
         }
         for r in rule_list
     ]

@@ -50,9 +50,10 @@ def test_fix_rewrites_the_file_keeping_quotes(run_cli, project, command):
     assert again.exit_code == 0, again.stdout
 
 
-def test_diff_prints_the_change_and_leaves_the_file(run_cli, project):
-    result = run_cli("check", "--fix", "--diff", "app.py", cwd=project)
-    assert result.exit_code == 0
+@pytest.mark.parametrize("command", [("check", "--fix", "--diff"), ("check", "--diff")])
+def test_diff_prints_the_change_and_leaves_the_file(run_cli, project, command):
+    result = run_cli(*command, "app.py", cwd=project)
+    assert result.exit_code == 1  # something to fix (ruff's --diff)
     assert (project / "app.py").read_text() == SOURCE
     assert "--- a/app.py" in result.stdout and "+++ b/app.py" in result.stdout
     assert "-    metadata={'ticketId': t, \"cust_id\": c, \"agent_id\": \"a\"})" in result.stdout
@@ -60,10 +61,24 @@ def test_diff_prints_the_change_and_leaves_the_file(run_cli, project):
     assert "+with attribution(ticket_id=t, customer_id=c, agent_id=\"a\"):" in result.stdout
 
 
+def test_diff_with_nothing_to_fix_exits_zero(run_cli, tmp_path):
+    write_tree(tmp_path, {"app.py": FIXED})
+    result = run_cli("check", "--diff", "app.py", cwd=tmp_path)
+    assert result.exit_code == 0 and result.stdout == ""
+
+
 def test_fix_from_stdin_prints_the_fixed_source(run_cli, tmp_path):
     result = run_cli("check", "--fix", "-", "--stdin-filename", "app.py", cwd=tmp_path, input=SOURCE)
     assert result.exit_code == 0
     assert result.stdout == FIXED
+
+
+def test_fix_from_stdin_reports_what_remains(run_cli, tmp_path):
+    source = SOURCE + "client.chat.completions.create(model='m', messages=[])\n"
+    result = run_cli("check", "--fix", "-", "--stdin-filename", "app.py", cwd=tmp_path, input=source)
+    assert result.stdout == FIXED + "client.chat.completions.create(model='m', messages=[])\n"
+    assert "app.py:9:1: ATR001" in result.stderr
+    assert result.exit_code == 1
 
 
 def test_no_fix_when_the_canonical_key_is_already_present(run_cli, tmp_path):

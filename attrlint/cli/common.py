@@ -1,0 +1,110 @@
+"""What every command shares: the one error style (one line, exit 2), the `--ledger` and
+`--today` options, configuration loading, and table rendering."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class Fail(click.ClickException):
+    """A usage, configuration or data error: printed as one line, `attrlint: error: ...`, exit 2."""
+
+    exit_code = EXIT_ERROR
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        text = self.message if self.message.startswith("attrlint: ") else f"attrlint: error: {self.message}"
+        click.echo(text, err=True)
+
+
+ledger_option = click.option(
+    "--ledger", "url", envvar="ATTRLINT_LEDGER_URL", metavar="URL",
+    help="sqlite:///PATH or postgresql://... (default: ATTRLINT_LEDGER_URL, else .attrlint/ledger.db)")
+
+
+def today_option(help_text: str = "Treat this date (YYYY-MM-DD, UTC) as today.") -> Any:
+    return click.option("--today", "today", callback=_today_callback, metavar="YYYY-MM-DD", help=help_text)
+
+
+def _today_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date:
+    from attrlint.core.dates import parse_date, today_utc
+
+    if value is None:
+        return today_utc()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def load_config(config_path: str | Path | None = None) -> Any:
+    """`--config FILE`, else `ATTRLINT_CONFIG`, else the nearest pyproject.toml; a bad file is a `Fail`."""
+    from attrlint.core.config import ConfigError, config_from_env_or_cwd
+    from attrlint.core.config import load_config as load
+
+    try:
+        return load(Path(config_path)) if config_path else config_from_env_or_cwd()
+    except ConfigError as exc:
+        raise Fail(str(exc)) from None
+
+
+def open_ledger(url: str | None, config: Any = None) -> Any:
+    """The ledger at `url`, opened and checked, priced with the configuration's overrides."""
+    from attrlint.ledger import Ledger, LedgerError
+    from attrlint.ledger.pricing import Pricer
+
+    try:
+        ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
+        ledger.open()
+        return ledger
+    except LedgerError as exc:
+        raise Fail(str(exc)) from None
+
+
+def render_table(headers: Sequence[str], rows: list[Sequence[Any]], fmt: str, title: str = "") -> str:
+    """Rows as an aligned text table (numbers right-aligned), CSV, JSON or Markdown."""
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    if fmt == "json":
+        return json.dumps([dict(zip(headers, row)) for row in cells], indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(cells)
+        return out.getvalue().rstrip("\n")
+    if fmt == "markdown":
+        numeric = [all(_is_number(r[i]) for r in cells if r[i]) and any(r[i] for r in cells)
+                   for i in range(len(headers))]
+        lines = [f"**{title}**", ""] if title else []
+        lines.append("| " + " | ".join(headers) + " |")
+        lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+        return "\n".join(lines)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [all(_is_number(r[i]) for r in cells if r[i]) for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except InvalidOperation:
+        return False
