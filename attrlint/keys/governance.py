@@ -1,6 +1,7 @@
 """The key registry joined with what the code does: which agent uses which key variable.
 
-Shared by the project-wide rules (ATR103-ATR105) and the `attrlint keys` commands.
+The linter reports `KeyRef`s (where code reads a key variable); the project-wide rules
+(ATR103-ATR105) and the `attrlint keys` commands judge them here against the registry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,24 @@ from dataclasses import dataclass, field
 
 from attrlint.core.catalogue import Catalogue
 from attrlint.core.config import Config, KeyConfig
-from attrlint.lint.diagnostics import KeyRef
+
+@dataclass(frozen=True)
+class KeyRef:
+    """A reference in code to an environment variable that may hold an LLM key; the linter finds them."""
+
+    env: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    vendor: str | None  # from the constructor it flows into, else from its name
+    flows_into_client: bool  # passed to a recognised client's key parameter
+    generic: bool  # the SDK's shared default variable (ATR102)
+    snippet: str = ""
+    cell: int | None = None
+    noqa: str = ""  # codes suppressed on the reference's line: "" none, "*" all, else "ATR103,ATR105"
+
 
 _ENV_SUFFIX = re.compile(r"_(DEV|DEVELOPMENT|PROD|PRODUCTION|STAGING|STAGE|TEST|TESTING|QA|LOCAL|SANDBOX)$")
 _ENV_NAMES = {"DEVELOPMENT": "dev", "PRODUCTION": "prod", "STAGE": "staging", "TESTING": "test"}

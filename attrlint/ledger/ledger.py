@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from attrlint.core.redact import redact_url as redact
-from attrlint.ledger.records import CostRecord, new_id, now_us, to_nanos
+from attrlint.ledger.records import CallRecord, CostRecord, new_id, now_us, to_nanos
 from attrlint.ledger.stores.base import LedgerError, Row, Store, normalise_by
 
 log = logging.getLogger("attrlint.ledger")
@@ -130,23 +130,24 @@ class Ledger:
         `status` "ok" becomes "unattributed" when `attributed` is false, and "unpriced" when no
         price is known. Never blocks on I/O."""
         ts_us = now_us() if timestamp is None else timestamp if isinstance(timestamp, int) else _to_us(timestamp)
-        return self._enqueue(ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
-                             environment, input_tokens, cached_input_tokens, cache_write_tokens, output_tokens,
-                             reasoning_tokens, cost, price_source, key_fingerprint, request_id, status,
-                             latency_ms, key_env, agent_source, attributed, service_tier)
+        return self.submit(CallRecord(
+            ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata, environment,
+            input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
+            price_source, key_fingerprint, request_id, status, latency_ms, key_env, agent_source, attributed,
+            service_tier))
 
-    def _enqueue(self, ts_us: int, *fields: Any) -> str:
-        """`record` without keyword handling (the wrappers' path): `fields` in `record`'s order
-        from `provider` to `service_tier`, as `_to_row` unpacks them."""
+    def submit(self, record: CallRecord) -> str:
+        """Queue a `CallRecord` (the runtime's path); returns its id. Never blocks on I/O."""
         if self._closed:
             raise LedgerError(f"{self!r} is closed")
-        rid = new_id(ts_us)
-        self._queue.append((rid, ts_us, *fields))
+        if not record.id:
+            record = record._replace(id=new_id(record.ts_us))
+        self._queue.append(record)
         if self._thread is None:
             self._start()
         elif len(self._queue) >= self._batch_size:
             self._wake.set()
-        return rid
+        return record.id
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything recorded so far is written (or spilled, if the database is down)."""
@@ -223,25 +224,24 @@ class Ledger:
             for waiter in waiters:
                 waiter.set()
 
-    def _to_row(self, item: tuple[Any, ...]) -> Row:
-        (rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
-         environment, inp, cached, cache_write, out, reasoning, cost, price_source, key_fp,
-         request_id, status, latency_ms, key_env, agent_source, attributed, service_tier) = item
+    def _to_row(self, r: CallRecord) -> Row:
+        cost, price_source, status = r.cost, r.price_source, r.status
         if cost is not None:
             nanos = to_nanos(cost)
         elif status != "error":
-            nanos, price_source = self._price(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
+            nanos, price_source = self._price(r.provider, r.model, r.ts_us, r.input_tokens, r.cached_input_tokens,
+                                              r.cache_write_tokens, r.output_tokens, r.service_tier)
         else:
             nanos = None
         if status == "ok":
-            if not attributed:
+            if not r.attributed:
                 status = "unattributed"
             elif nanos is None:
                 status = "unpriced"
-        return (rid, ts_us, provider, operation, model, agent_id, ticket_id, customer_id,
-                json.dumps(metadata, sort_keys=True) if metadata else None, environment, inp, cached,
-                cache_write, out, reasoning, nanos, price_source, key_fp, request_id, status,
-                latency_ms, key_env, agent_source)
+        return (r.id, r.ts_us, r.provider, r.operation, r.model, r.agent_id, r.ticket_id, r.customer_id,
+                json.dumps(r.metadata, sort_keys=True) if r.metadata else None, r.environment, r.input_tokens,
+                r.cached_input_tokens, r.cache_write_tokens, r.output_tokens, r.reasoning_tokens, nanos,
+                price_source, r.key_fingerprint, r.request_id, status, r.latency_ms, r.key_env, r.agent_source)
 
     def _price(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
                cache_write: int, out: int, service_tier: str | None) -> tuple[int | None, str | None]:

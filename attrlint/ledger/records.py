@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 UTC = dt.timezone.utc
 NANO = Decimal("0.000000001")
@@ -33,6 +33,38 @@ DIMENSIONS = {
 # Filters `records()` and `totals()` accept: short name or column name -> column.
 FILTERS = {**{k: v for k, v in DIMENSIONS.items() if k != "day"},
            **{v: v for k, v in DIMENSIONS.items() if k != "day"}, "operation": "operation"}
+
+
+class CallRecord(NamedTuple):
+    """One call as the runtime hands it to the ledger (`Ledger.submit`): what happened, before
+    it is priced. The writer prices it and stores it as a `CostRecord` row. Token counts follow
+    the ledger's convention (input includes cached reads and cache writes)."""
+
+    ts_us: int  # when the call started, microseconds since the epoch (UTC)
+    provider: str
+    operation: str
+    model: str | None
+    agent_id: str | None = None
+    ticket_id: str | None = None
+    customer_id: str | None = None
+    metadata: dict[str, str] | None = None  # other attribution fields
+    environment: str | None = None
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost: Decimal | None = None  # given: stored as is; None: priced by the writer
+    price_source: str | None = None
+    key_fingerprint: str | None = None
+    request_id: str | None = None
+    status: str = "ok"  # "ok" becomes "unattributed" or "unpriced" when the writer finds so
+    latency_ms: float | None = None
+    key_env: str | None = None
+    agent_source: str | None = None
+    attributed: bool = True
+    service_tier: str | None = None
+    id: str = ""  # set by `Ledger.submit`
 
 
 @dataclass(frozen=True)

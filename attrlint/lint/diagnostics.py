@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from attrlint.keys.governance import KeyRef
+
 if TYPE_CHECKING:
     from attrlint.lint.analysis.summary import ModuleSummary
 
@@ -53,24 +55,6 @@ class Finding:
         data.pop("fixable", None)
         fix = data.pop("fix", None)
         return cls(fix=Edit(**fix) if fix else None, **data)
-
-
-@dataclass(frozen=True)
-class KeyRef:
-    """A reference to an environment variable that may hold an LLM key (a project-wide fact)."""
-
-    env: str
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    vendor: str | None  # from the constructor it flows into, else from its name
-    flows_into_client: bool  # passed to a recognised client's key parameter
-    generic: bool  # the SDK's shared default variable (ATR102)
-    snippet: str = ""
-    cell: int | None = None
-    noqa: str = ""  # codes suppressed on the reference's line: "" none, "*" all, else "ATR103,ATR105"
 
 
 @dataclass

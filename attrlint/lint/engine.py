@@ -11,9 +11,10 @@ import ast
 from attrlint.core.catalogue import Catalogue, is_key_shaped, load_catalogue, shadowing_roots
 from attrlint.core.config import Config
 from attrlint.lint.analysis.summary import ModuleSummary, SiteFact
-from attrlint.lint.diagnostics import FileResult, Finding, KeyRef
+from attrlint.keys.governance import KeyRef
+from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.prefilter import Prefilter
-from attrlint.lint.rules import file_rules
+from attrlint.lint.rules import all_rules, file_rules
 from attrlint.lint.rules.base import FileContext
 from attrlint.lint.source import decode, with_scopes
 from attrlint.lint.suppression import NOQA_NONE, Options, Suppressor, enabled_codes, file_noqa, line_noqa
@@ -30,7 +31,7 @@ class Linter:
         self.use_prefilter = use_prefilter
         self.options = options or Options()
         self.catalogue = catalogue or load_catalogue()
-        self.codes = enabled_codes(config, self.options)
+        self.codes = enabled_codes(config, self.options, all_rules())
         self.rules = file_rules(self.codes)
         self.suppressor = Suppressor(config, self.codes)
         self.prefilter = Prefilter(self.catalogue, config)

@@ -16,7 +16,8 @@ from typing import Any
 
 from attrlint.lint.analysis.summary import ModuleSummary
 from attrlint.lint.engine import Linter
-from attrlint.lint.diagnostics import FileResult, Finding, KeyRef
+from attrlint.keys.governance import KeyRef
+from attrlint.lint.diagnostics import FileResult, Finding
 
 _MAGIC = re.compile(r"^(\s*)(?:[%!?]|\w+\s*=\s*[%!])")
 # cell magics whose body is still Python

@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from attrlint.core.config import Config
-    from attrlint.lint.rules.base import Rule
+from attrlint.core.config import Config
+
+
+class Selectable(Protocol):
+    """What selection needs to know of a rule."""
+
+    code: str
+    default_enabled: bool
 
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 FILE_NOQA = re.compile(r"#\s*attrlint\s*:\s*noqa\b(?!\s*:)", re.IGNORECASE)
@@ -34,14 +39,10 @@ class Options:
     extend_select: tuple[str, ...] = ()
 
 
-def enabled_codes(config: Config, options: Options, rules: Iterable[type[Rule]] | None = None) -> frozenset[str]:
+def enabled_codes(config: Config, options: Options, rules: Iterable[Selectable]) -> frozenset[str]:
     """Ruff's selection semantics: select replaces the default set, extend-select adds, ignore removes.
 
     Rules that are off by default are on only under --strict or when selected by exact code."""
-    if rules is None:
-        from attrlint.lint.rules import all_rules
-
-        rules = all_rules()
     select = options.select or config.select
     extend = (*config.extend_select, *options.extend_select)
     ignore = (*config.ignore, *options.ignore)

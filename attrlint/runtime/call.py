@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from attrlint.ledger.records import CallRecord
 from attrlint.runtime import context
 from attrlint.runtime.settings import AttributionError, Settings
 from attrlint.runtime.streams import hook_async_parse, hook_parse, observe_async_stream, observe_stream
@@ -29,7 +30,7 @@ ROUTES = {
     "anthropic": {"/v1/messages": "messages", "/messages": "messages"},
 }
 _MAIN_FIELDS = ("agent_id", "ticket_id", "customer_id")
-# Called on the caller's thread after each record is queued: hook(ledger, record_kwargs, request_model).
+# Called on the caller's thread after each record is queued: hook(ledger, CallRecord, request_model).
 # attrlint.runtime.otel adds one; a hook that raises is logged, never seen by the caller.
 RECORD_HOOKS: list[Callable[[Any, dict[str, Any], Any], None]] = []
 _ZERO = Decimal(0)
@@ -187,28 +188,18 @@ class Call:
             extra = {k: v for k, v in fields.items() if k not in _MAIN_FIELDS} or None
             ledger = settings.ledger_fn()
             latency_ms = round((time.perf_counter() - self.started) * 1000, 3)
-            model = str(model) if model else None
-            enqueue = getattr(ledger, "_enqueue", None)
-            if enqueue is not None and not RECORD_HOOKS:  # attrlint's Ledger: skip keyword handling
-                enqueue(self.started_us, settings.provider, self.operation, model, fields.get("agent_id"),
-                        fields.get("ticket_id"), fields.get("customer_id"), extra,
-                        fields.get("environment") or settings.environment, *tokens, cost, None,
-                        settings.key_fingerprint, request_id, status, latency_ms, settings.key_env,
-                        self.agent_source, self.attributed, service_tier)
-                return
-            record = dict(
-                provider=settings.provider, operation=self.operation, model=model,
-                agent_id=fields.get("agent_id"), ticket_id=fields.get("ticket_id"),
-                customer_id=fields.get("customer_id"), metadata=extra,
+            record = CallRecord(
+                ts_us=self.started_us, provider=settings.provider, operation=self.operation,
+                model=str(model) if model else None, agent_id=fields.get("agent_id"),
+                ticket_id=fields.get("ticket_id"), customer_id=fields.get("customer_id"), metadata=extra,
                 environment=fields.get("environment") or settings.environment,
                 input_tokens=tokens[0], cached_input_tokens=tokens[1], cache_write_tokens=tokens[2],
                 output_tokens=tokens[3], reasoning_tokens=tokens[4], cost=cost,
-                key_fingerprint=settings.key_fingerprint, key_env=settings.key_env,
-                agent_source=self.agent_source, request_id=request_id, status=status,
-                attributed=self.attributed, latency_ms=latency_ms,
-                service_tier=service_tier, timestamp=self.started_us,
+                key_fingerprint=settings.key_fingerprint, request_id=request_id, status=status,
+                latency_ms=latency_ms, key_env=settings.key_env, agent_source=self.agent_source,
+                attributed=self.attributed, service_tier=service_tier,
             )
-            ledger.record(**record)
+            ledger.submit(record)
             for hook in RECORD_HOOKS:
                 hook(ledger, record, self.body.get("model"))
         except Exception:

@@ -28,6 +28,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from attrlint.ledger.records import CallRecord
+
 log = logging.getLogger("attrlint.otel")
 
 SCOPE = "attrlint"
@@ -70,59 +72,59 @@ def disable() -> None:
     _active.clear()
 
 
-def attributes(record: dict[str, Any], request_model: Any, cost: Decimal | None, price_source: str | None
+def attributes(record: CallRecord, request_model: Any, cost: Decimal | None, price_source: str | None
                ) -> dict[str, Any]:
-    """The span attributes of one record (`record`: the keyword arguments of `Ledger.record`)."""
+    """The span attributes of one record (`record`: what the runtime handed the ledger)."""
     attrs: dict[str, Any] = {
-        "gen_ai.provider.name": PROVIDER_NAMES.get(record["provider"], record["provider"]),
-        "gen_ai.operation.name": OPERATION_NAMES.get(record["operation"], record["operation"]),
-        "gen_ai.usage.input_tokens": record["input_tokens"],
-        "gen_ai.usage.output_tokens": record["output_tokens"],
-        "gen_ai.usage.cache_read.input_tokens": record["cached_input_tokens"],
-        "gen_ai.usage.cache_creation.input_tokens": record["cache_write_tokens"],
-        "gen_ai.usage.reasoning.output_tokens": record["reasoning_tokens"],
-        "attrlint.operation": record["operation"],
-        "attrlint.status": "unattributed" if record["status"] == "ok" and not record["attributed"]
-        else record["status"],
-        "attrlint.attributed": bool(record["attributed"]),
+        "gen_ai.provider.name": PROVIDER_NAMES.get(record.provider, record.provider),
+        "gen_ai.operation.name": OPERATION_NAMES.get(record.operation, record.operation),
+        "gen_ai.usage.input_tokens": record.input_tokens,
+        "gen_ai.usage.output_tokens": record.output_tokens,
+        "gen_ai.usage.cache_read.input_tokens": record.cached_input_tokens,
+        "gen_ai.usage.cache_creation.input_tokens": record.cache_write_tokens,
+        "gen_ai.usage.reasoning.output_tokens": record.reasoning_tokens,
+        "attrlint.operation": record.operation,
+        "attrlint.status": "unattributed" if record.status == "ok" and not record.attributed
+        else record.status,
+        "attrlint.attributed": bool(record.attributed),
     }
     optional = {
         "gen_ai.request.model": str(request_model) if request_model else None,
-        "gen_ai.response.model": record["model"],
-        "gen_ai.agent.id": record["agent_id"],
-        "attrlint.agent_id": record["agent_id"],
-        "attrlint.agent_source": record["agent_source"],
-        "attrlint.ticket_id": record["ticket_id"],
-        "attrlint.customer_id": record["customer_id"],
-        "attrlint.environment": record["environment"],
-        "attrlint.key_fingerprint": record["key_fingerprint"],
-        "attrlint.key_env": record["key_env"],
-        "attrlint.request_id": record["request_id"],
-        "attrlint.service_tier": record.get("service_tier"),
+        "gen_ai.response.model": record.model,
+        "gen_ai.agent.id": record.agent_id,
+        "attrlint.agent_id": record.agent_id,
+        "attrlint.agent_source": record.agent_source,
+        "attrlint.ticket_id": record.ticket_id,
+        "attrlint.customer_id": record.customer_id,
+        "attrlint.environment": record.environment,
+        "attrlint.key_fingerprint": record.key_fingerprint,
+        "attrlint.key_env": record.key_env,
+        "attrlint.request_id": record.request_id,
+        "attrlint.service_tier": record.service_tier,
         "attrlint.cost_usd": None if cost is None else float(cost),
         "attrlint.cost": None if cost is None else str(cost),
         "attrlint.price_source": price_source,
     }
     attrs.update({k: v for k, v in optional.items() if v is not None})
-    for name, value in (record.get("metadata") or {}).items():
+    for name, value in (record.metadata or {}).items():
         attrs[f"attrlint.field.{name}"] = str(value)
-    if record["status"] == "error":
+    if record.status == "error":
         attrs["error.type"] = "attrlint.call_failed"
     return attrs
 
 
-def _price(ledger: Any, record: dict[str, Any]) -> tuple[Decimal | None, str | None]:
-    if record["cost"] is not None:
-        return record["cost"], record.get("price_source")
+def _price(ledger: Any, record: CallRecord) -> tuple[Decimal | None, str | None]:
+    if record.cost is not None:
+        return record.cost, record.price_source
     pricer = getattr(ledger, "pricer", None)
     if pricer is None:
         return None, None
     from attrlint.ledger.pricing import Usage
 
     cost, source = pricer.price(
-        record["provider"], record["model"], _when(record.get("timestamp")),
-        Usage(record["input_tokens"], record["cached_input_tokens"], record["cache_write_tokens"],
-              record["output_tokens"]), record.get("service_tier"))
+        record.provider, record.model, _when(record.ts_us),
+        Usage(record.input_tokens, record.cached_input_tokens, record.cache_write_tokens,
+              record.output_tokens), record.service_tier)
     return cost, source
 
 
@@ -137,7 +139,7 @@ def _when(timestamp: Any) -> Any:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _hook(ledger: Any, record: dict[str, Any], request_model: Any) -> None:
+def _hook(ledger: Any, record: CallRecord, request_model: Any) -> None:
     state = _active
     if not state:
         return
@@ -145,9 +147,9 @@ def _hook(ledger: Any, record: dict[str, Any], request_model: Any) -> None:
         cost, source = _price(ledger, record)
         attrs = attributes(record, request_model, cost, source)
         end_ns = time.time_ns()
-        latency_s = (record.get("latency_ms") or 0) / 1000
+        latency_s = (record.latency_ms or 0) / 1000
         start_ns = end_ns - int(latency_s * 1e9)
-        model = record["model"] or request_model or ""
+        model = record.model or request_model or ""
         trace = state["trace"]
         current = trace.get_current_span()
         if state["mode"] == "event" and current.is_recording():
@@ -155,13 +157,13 @@ def _hook(ledger: Any, record: dict[str, Any], request_model: Any) -> None:
         else:
             span = state["tracer"].start_span(f"{attrs['gen_ai.operation.name']} {model}".strip(),
                                               kind=trace.SpanKind.CLIENT, attributes=attrs, start_time=start_ns)
-            if record["status"] == "error":
+            if record.status == "error":
                 span.set_status(trace.Status(trace.StatusCode.ERROR))
             span.end(end_time=end_ns)
         common = {k: attrs[k] for k in ("gen_ai.provider.name", "gen_ai.operation.name", "gen_ai.request.model",
                                         "gen_ai.response.model", "gen_ai.agent.id") if k in attrs}
-        state["tokens"].record(record["input_tokens"], {**common, "gen_ai.token.type": "input"})
-        state["tokens"].record(record["output_tokens"], {**common, "gen_ai.token.type": "output"})
+        state["tokens"].record(record.input_tokens, {**common, "gen_ai.token.type": "input"})
+        state["tokens"].record(record.output_tokens, {**common, "gen_ai.token.type": "output"})
         state["duration"].record(latency_s, common)
         if cost is not None:
             # ticket and customer ids stay on spans: as metric attributes their cardinality is unbounded

@@ -6,12 +6,24 @@ from __future__ import annotations
 import inspect
 import weakref
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from attrlint.runtime.usage import header_request_id, is_stream, service_tier_of, usage_tokens
 
-if TYPE_CHECKING:
-    from attrlint.runtime.call import Call
+
+class Call(Protocol):
+    """What a stream needs of the call it belongs to (attrlint.runtime.call.Call)."""
+
+    operation: str
+    body: dict[str, Any]
+    done: bool
+    filter_usage_chunk: bool
+
+    def record(self, *, status: str, model: Any, request_id: str | None = ...,
+               tokens: tuple[int, int, int, int, int] = ..., cost: Decimal | None = ...,
+               service_tier: str | None = ...) -> None: ...
+
+    def record_response(self, parsed: Any, raw: Any) -> None: ...
 
 _ZERO = Decimal(0)
 

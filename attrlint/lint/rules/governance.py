@@ -10,8 +10,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from attrlint.keys.governance import KeyUse, collect, config_display_path, registry_problems
-from attrlint.lint.diagnostics import Finding, KeyRef
+from attrlint.keys.governance import KeyRef, KeyUse, collect, config_display_path, registry_problems
+from attrlint.lint.diagnostics import Finding
 from attrlint.lint.project.context import ProjectContext
 from attrlint.lint.rules.base import Phase, Rule
 
