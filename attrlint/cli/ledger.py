@@ -231,7 +231,7 @@ def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt
     click.echo(render_table(headers, rows, fmt, f"Invoice {invoice.name} vs ledger, by {by}"))
 
 
-# -- budgets and the HTML report (attrlint.budget, attrlint.html_report) ----------------------------
+# -- budgets and the HTML report (attrlint.ledger.reports) --------------------------------------------
 
 def _config() -> Any:
     return load_config()

@@ -195,7 +195,7 @@ class NonstandardFieldName(Rule):
     summary = "A metadata key spelled differently from the schema's canonical field"
     what = ("Finds metadata keys and `attribution()` keywords that are aliases or spelling variants "
             "of a canonical field (`ticket_uuid`, `ticket_number`, `ticketId`, `TicketID`, "
-            "`customer-id`, `cust_id` ...). The alias table is `rules/schema.toml`, extended by "
+            "`customer-id`, `cust_id` ...). The alias table is `attrlint/core/data/schema.toml`, extended by "
             "`[tool.attrlint] aliases`. An aliased field counts as supplied.")
     why = ("Cost reports group by field name: `ticket_uuid` on one service and `ticket_id` on "
            "another split one ticket's cost into two rows that nobody adds up.")
@@ -258,7 +258,7 @@ class EmptyAttributionValue(Rule):
     name = "empty-attribution-value"
     summary = "A required field given an empty value or a placeholder"
     what = ('Finds required attribution fields given `""`, `None`, or a placeholder such as '
-            '`"TODO"`, `"test"`, `"unknown"`, `"n/a"` (the list is `rules/schema.toml`, extended by '
+            '`"TODO"`, `"test"`, `"unknown"`, `"n/a"` (the list is `attrlint/core/data/schema.toml`, extended by '
             '`[tool.attrlint] placeholders`).')
     why = ("A placeholder satisfies the letter of the check and defeats its purpose: every such call "
            "is charged to a ticket called \"unknown\".")

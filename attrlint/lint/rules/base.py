@@ -95,7 +95,7 @@ class Rule:
     """A lint rule: its code, documentation, examples and check.
 
     The examples are test cases: every `invalid` example must produce this rule's code and
-    every `valid` example must not (tests/test_rule_examples.py).
+    every `valid` example must not (tests/lint/test_rule_examples.py).
     """
 
     code: ClassVar[str]
