@@ -18,8 +18,8 @@ from attrlint.lint.rules.base import FileContext, Phase, Rule
 def _judge_calls(rule: Rule, ctx: FileContext) -> None:
     """Report `rule.judge` on every LLM call of the file that is not a wrapper's own call."""
     for call in ctx.module.calls:
-        if call.in_wrapper:
-            continue  # its call sites are checked instead
+        if call.in_wrapper or (call.deferred and ctx.project_phase):
+            continue  # its call sites are checked instead; or the project phase judges it
         message = rule.judge(check_call(call, ctx.required))
         if message:
             ctx.report(rule, call.node, message)
@@ -491,7 +491,7 @@ class UnverifiableMetadata(Rule):
                 **settings.llm_kwargs(),
                 metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
     """
-    default_enabled = False
+    default_enabled = True
     invalid = (
         """
 def ask(client):
