@@ -1,4 +1,4 @@
-"""Test helpers: lint a snippet, run the CLI in a directory, build projects and fake keys.
+"""Test helpers: lint a snippet, run the CLI in a directory, build projects.
 
 Fixture sources follow flake8-bugbear's style: the expected finding is written beside the
 line it belongs to, as `# error: ATR001` (several codes separated by commas).
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import string
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,29 +26,7 @@ from attrlint.lint.diagnostics import Finding
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
-_BASE62 = string.ascii_letters + string.digits
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>ATR\d{3}(?:\s*,\s*ATR\d{3})*)")
-
-
-def random_base62(n: int) -> str:
-    return "".join(secrets.choice(_BASE62) for _ in range(n))
-
-
-def fake_openai_key() -> str:
-    """A key-shaped value made at run time, so no key-shaped literal sits in the sources."""
-    return "sk-" + "proj-" + random_base62(56)
-
-
-def fake_anthropic_key() -> str:
-    return "sk-" + "ant-api03-" + random_base62(80) + "AA"
-
-
-def fake_google_key() -> str:
-    return "AI" + "za" + random_base62(35)
-
-
-def redacted(key: str) -> str:
-    return f"{key[:6]}…{key[-4:]}"
 
 
 def lint(source: str, *, config: Config | dict | None = None, strict: bool = True,

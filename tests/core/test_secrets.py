@@ -6,7 +6,8 @@ Keys are built at run time: no key-shaped literal is written in this file.
 from __future__ import annotations
 
 import pytest
-from helpers import fake_anthropic_key, fake_google_key, fake_openai_key, redacted, write_tree
+from helpers import write_tree
+from support.keys import fake_anthropic_key, fake_google_key, fake_openai_key, redacted
 
 FORMATS = ["text", "json", "sarif", "github", "junit"]
 

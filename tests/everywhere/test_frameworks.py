@@ -6,7 +6,8 @@ import httpx2
 import openai
 import pytest
 from everywhere_helpers import rows
-from runtime_helpers import OPENAI_MODEL, fake_key
+from runtime_helpers import OPENAI_MODEL
+from support.keys import fake_openai_key
 
 from attrlint.runtime import attribution, install
 
@@ -16,7 +17,7 @@ agents = pytest.importorskip("agents", reason="openai-agents is in the test extr
 def test_agents_runner_and_plain_sdk_call_each_record_one_attributed_row(api, tmp_path, monkeypatch):
     from attrlint.ledger import Ledger
 
-    key = fake_key()
+    key = fake_openai_key()
     monkeypatch.setenv("RESEARCH_OPENAI_KEY", key)
     (tmp_path / "pyproject.toml").write_text(
         '[tool.attrlint.keys.RESEARCH_OPENAI_KEY]\nagent = "research"\nowner = "ml-platform"\n')
@@ -58,7 +59,7 @@ def test_agents_client_built_inside_the_framework_is_recorded(api, ledger, monke
     HTTP transport under it is the mock API."""
     from agents.models import openai_provider
 
-    key = fake_key()
+    key = fake_openai_key()
     monkeypatch.setenv("TRIAGE_OPENAI_KEY", key)
     monkeypatch.setattr(openai_provider, "_http_client", httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
     agents.set_tracing_disabled(True)

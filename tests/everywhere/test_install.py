@@ -10,7 +10,8 @@ import httpx2
 import openai
 import pytest
 from everywhere_helpers import rows
-from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
+from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL
+from support.keys import fake_anthropic_key, fake_openai_key
 
 from attrlint.runtime import attribution, install, installed, instrument, uninstall
 from attrlint.runtime import sdk_hook as install_module
@@ -19,22 +20,22 @@ MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
 def _openai(api, key=None):
-    return openai.OpenAI(api_key=key or fake_key(), max_retries=0,
+    return openai.OpenAI(api_key=key or fake_openai_key(), max_retries=0,
                          http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
 
 
 def _async_openai(api, key=None):
-    return openai.AsyncOpenAI(api_key=key or fake_key(), max_retries=0,
+    return openai.AsyncOpenAI(api_key=key or fake_openai_key(), max_retries=0,
                               http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
 
 
 def _anthropic(api, cls=anthropic.Anthropic, transport_cls=httpx2.Client):
-    return cls(api_key=fake_key("sk-ant-api03-"), max_retries=0,
+    return cls(api_key=fake_anthropic_key(), max_retries=0,
                http_client=transport_cls(transport=httpx2.MockTransport(api)))
 
 
 def test_plain_client_made_before_install_is_recorded_with_context_and_key_env(api, ledger, monkeypatch):
-    key = fake_key()
+    key = fake_openai_key()
     monkeypatch.setenv("SUPPORT_OPENAI_KEY", key)
     client = _openai(api, key)
     assert client.chat.completions is not None  # resources bound before install still go through the hook
@@ -134,7 +135,7 @@ def test_errors_are_recorded_and_reraised(api, ledger):
 def test_registry_agent_when_no_one_names_the_agent(api, ledger, monkeypatch, tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.attrlint.keys.BILLING_OPENAI_KEY]\nagent = "billing"\nowner = "ops"\n')
-    key = fake_key()
+    key = fake_openai_key()
     monkeypatch.setenv("BILLING_OPENAI_KEY", key)
     install(ledger=ledger)
     client = _openai(api, key)

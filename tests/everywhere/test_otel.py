@@ -8,7 +8,8 @@ import httpx2
 import openai
 import pytest
 from everywhere_helpers import rows
-from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL, fake_key
+from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL
+from support.keys import fake_anthropic_key, fake_openai_key
 
 from attrlint.runtime import attribution, install
 
@@ -46,7 +47,7 @@ def _metrics(reader):
 
 def test_each_record_is_a_genai_span_and_metrics(telemetry, api, ledger, monkeypatch):
     tracer_provider, meter_provider, exporter, reader = telemetry
-    key = fake_key()
+    key = fake_openai_key()
     monkeypatch.setenv("SUPPORT_OPENAI_KEY", key)
     otel.enable(tracer_provider=tracer_provider, meter_provider=meter_provider)
     install(ledger=ledger, agent_id="support")
@@ -87,7 +88,7 @@ def test_event_mode_and_anthropic_cache_tokens_and_errors(telemetry, api, ledger
     tracer_provider, meter_provider, exporter, _reader = telemetry
     otel.enable(tracer_provider=tracer_provider, meter_provider=meter_provider, mode="event")
     install(ledger=ledger, agent_id="billing")
-    claude = anthropic.Anthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
+    claude = anthropic.Anthropic(api_key=fake_anthropic_key(), max_retries=0,
                                  http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
     with tracer_provider.get_tracer("app").start_as_current_span("job"):
         claude.messages.create(model=ANTHROPIC_MODEL, max_tokens=10, messages=[{"role": "user", "content": "hi"}])
@@ -113,7 +114,7 @@ def test_disable_stops_export(telemetry, api, ledger):
     otel.enable(tracer_provider=tracer_provider, meter_provider=meter_provider)
     otel.disable()
     install(ledger=ledger, agent_id="x")
-    openai.OpenAI(api_key=fake_key(), max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(api))
+    openai.OpenAI(api_key=fake_openai_key(), max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(api))
                   ).chat.completions.create(model="gpt-4o", messages=[])
     assert exporter.get_finished_spans() == () or list(exporter.get_finished_spans()) == []
     assert len(rows(ledger)) == 1

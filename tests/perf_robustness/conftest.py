@@ -1,10 +1,8 @@
-"""Helpers for the speed and robustness tests: fake keys built at run time, a CLI runner."""
+"""Helpers for the speed and robustness tests: a generated tree, a CLI runner."""
 
 from __future__ import annotations
 
 import os
-import secrets
-import string
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +10,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BASE62 = string.ascii_letters + string.digits
-
-
-def fake_key(prefix: str = "sk-" + "proj-", length: int = 48) -> str:
-    """A real-format key that never existed; built here so no key-shaped literal is in a source."""
-    return prefix + "".join(secrets.choice(BASE62) for _ in range(length))
 
 
 LLM_FILE = """\

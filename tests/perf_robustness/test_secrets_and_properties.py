@@ -14,7 +14,9 @@ from attrlint.core.config import Config
 from attrlint.lint.engine import Linter
 from attrlint.lint.fixes import apply_fixes
 
-from .conftest import fake_key, run_cli
+from support.keys import fake_anthropic_key, fake_google_key, fake_openai_key
+
+from .conftest import run_cli
 
 KEY_SOURCE = """\
 import os
@@ -34,7 +36,7 @@ def ask(q):
 
 @pytest.fixture
 def keyed_tree(tmp_path: Path) -> tuple[Path, list[str]]:
-    keys = {"openai": fake_key(), "anthropic": fake_key("sk-" + "ant-api03-", 90), "google": fake_key("AI" + "za", 35)}
+    keys = {"openai": fake_openai_key(), "anthropic": fake_anthropic_key(), "google": fake_google_key()}
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "app.py").write_text(KEY_SOURCE.format(**keys))
     for i in range(60):  # enough files for the process pool

@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from runtime_helpers import MockAPI, fake_key
+from runtime_helpers import MockAPI
+from support.keys import fake_anthropic_key, fake_openai_key
 
 from attrlint.ledger import Ledger
 
@@ -35,7 +36,7 @@ def ledger(tmp_path: Any) -> Any:
 def openai_client(api: MockAPI) -> Any:
     import openai
 
-    return openai.OpenAI(api_key=fake_key(), http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
+    return openai.OpenAI(api_key=fake_openai_key(), http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
                          max_retries=0)
 
 
@@ -43,7 +44,7 @@ def openai_client(api: MockAPI) -> Any:
 def async_openai_client(api: MockAPI) -> Any:
     import openai
 
-    return openai.AsyncOpenAI(api_key=fake_key(), max_retries=0,
+    return openai.AsyncOpenAI(api_key=fake_openai_key(), max_retries=0,
                               http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
 
 
@@ -51,7 +52,7 @@ def async_openai_client(api: MockAPI) -> Any:
 def anthropic_client(api: MockAPI) -> Any:
     import anthropic
 
-    return anthropic.Anthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
+    return anthropic.Anthropic(api_key=fake_anthropic_key(), max_retries=0,
                                http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
 
 
@@ -59,5 +60,5 @@ def anthropic_client(api: MockAPI) -> Any:
 def async_anthropic_client(api: MockAPI) -> Any:
     import anthropic
 
-    return anthropic.AsyncAnthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
+    return anthropic.AsyncAnthropic(api_key=fake_anthropic_key(), max_retries=0,
                                     http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +21,6 @@ RESPONSES_USAGE = {"input_tokens": 1000, "input_tokens_details": {"cached_tokens
                    "output_tokens": 100, "output_tokens_details": {"reasoning_tokens": 30}, "total_tokens": 1100}
 ANTHROPIC_USAGE = {"input_tokens": 1000, "cache_read_input_tokens": 400, "cache_creation_input_tokens": 200,
                    "output_tokens": 100, "service_tier": "standard"}
-
-
-def fake_key(prefix: str = "sk-proj-") -> str:
-    """A key-shaped string built at run time (never a literal in the source)."""
-    alphabet = string.ascii_letters + string.digits
-    return prefix + "".join(secrets.choice(alphabet) for _ in range(40))
 
 
 def _sse(events: list[tuple[str | None, Any]]) -> bytes:
