@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import ROOT
+from support.cli import ROOT
 
 from attrlint.lint.rules import all_rules
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import write_tree
+from support.source import write_tree
 
 UNATTRIBUTED = 'import litellm\nlitellm.completion(model="m", messages=[])\n'
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import write_tree
+from support.source import write_tree
 
 SOURCE = '''\
 from attrlint.runtime import attribution

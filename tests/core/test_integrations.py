@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, subprocess_env, write_tree
+from support.cli import ROOT, subprocess_env
+from support.source import write_tree
 
 BAD = '''\
 import os

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import assert_annotated, lint, write_tree
+from support.source import assert_annotated, lint, write_tree
 
 HEAD = '''
 import os

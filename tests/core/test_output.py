@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from helpers import write_tree
+from support.source import write_tree
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ Each fixture is real code; `# error: CODE` marks the line where the finding belo
 from __future__ import annotations
 
 import pytest
-from helpers import assert_annotated, lint
+from support.source import assert_annotated, lint
 
 ATTRIBUTION = ("ATR001", "ATR002", "ATR007", "ATR008")
 

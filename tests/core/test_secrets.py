@@ -6,8 +6,8 @@ Keys are built at run time: no key-shaped literal is written in this file.
 from __future__ import annotations
 
 import pytest
-from helpers import write_tree
 from support.keys import fake_anthropic_key, fake_google_key, fake_openai_key, redacted
+from support.source import write_tree
 
 FORMATS = ["text", "json", "sarif", "github", "junit"]
 

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli import subprocess_env
+from support.source import LLM_FILE
 
 from attrlint.lint import runner
 from attrlint.lint.suppression import Options
-
-from .conftest import LLM_FILE, REPO
 
 FILES = {
     "a.py": LLM_FILE.format(n=1),
@@ -28,14 +28,14 @@ FILES = {
 
 def test_flake8_plugin_matches_check_on_per_file_rules(tmp_path: Path) -> None:
     probe = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+                           env=subprocess_env(), timeout=60)
     if "attrlint" not in probe.stdout:
         pytest.skip("the flake8 plugin is not registered in this environment")
     (tmp_path / "pyproject.toml").write_text("[tool.attrlint]\n[tool.attrlint.keys.MY_TEAM_KEY]\nowner = 'x@y.z'\n")
     for name, source in FILES.items():
         (tmp_path / name).write_text(source)
     done = subprocess.run([sys.executable, "-m", "flake8", "--select", "ATR", "--isolated", "."], cwd=tmp_path,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+                          capture_output=True, text=True, env=subprocess_env(), timeout=120)
     plugin = set()
     for line in done.stdout.splitlines():
         match = re.match(r"\./(\S+?):(\d+):(\d+): (ATR\d+)", line)

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from support.cli import run_module
+from support.source import LLM_FILE
 
 from attrlint.lint import runner
 from attrlint.lint.suppression import Options
-
-from .conftest import LLM_FILE, run_cli
 
 
 def _run(paths, **kw):
@@ -120,9 +120,9 @@ def test_cli_exit_codes_with_hostile_files(tmp_path: Path) -> None:
     (tmp_path / "binary.py").write_bytes(b"\x00\xff" * 100)
     (tmp_path / "ok.py").write_text("x = 1\n")
     os.symlink(tmp_path, tmp_path / "loop")
-    done = run_cli("check", "--no-cache", ".", cwd=tmp_path)
+    done = run_module("check", "--no-cache", ".", cwd=tmp_path)
     assert done.returncode == 1, done.stderr  # ATR000 is a finding, not a tool failure
     assert "ATR000" in done.stdout
     (tmp_path / "binary.py").unlink()
-    done = run_cli("check", "--no-cache", ".", cwd=tmp_path)
+    done = run_module("check", "--no-cache", ".", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support.cli import run_module, subprocess_env
+from support.source import findings_of, make_tree
 
 from attrlint.lint import runner
 from attrlint.lint.engine import Linter
 from attrlint.lint.suppression import Options
-
-from .conftest import REPO, findings_of, make_tree, run_cli
 
 
 def _run(paths, **kw):
@@ -49,8 +49,8 @@ def test_a_dying_or_hanging_worker_costs_one_file(tree: Path, monkeypatch: pytes
 
 def test_hung_file_from_the_cli_exits_1_not_2(tmp_path: Path) -> None:
     make_tree(tmp_path, llm=30, plain=30)
-    done = run_cli("check", "--no-cache", "--timeout", "1", "-j", "2", "pkg", cwd=tmp_path,
-                   env={"ATTRLINT_TEST_HANG_ON": "plain_003.py"})
+    done = run_module("check", "--no-cache", "--timeout", "1", "-j", "2", "pkg", cwd=tmp_path,
+                      env={"ATTRLINT_TEST_HANG_ON": "plain_003.py"})
     assert done.returncode == 1, done.stderr
     assert "plain_003.py: skipped: checking it took longer than 1 s" in done.stderr
 
@@ -113,7 +113,7 @@ def test_cache_env_var_and_pruning(tree: Path, tmp_path: Path, monkeypatch: pyte
 
 def test_two_runs_sharing_a_cache(tmp_path: Path) -> None:
     make_tree(tmp_path, llm=40, plain=40)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = subprocess_env()
     command = [sys.executable, "-m", "attrlint", "check", "--cache-dir", "shared", "-q", "pkg"]
     runs = [subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             for _ in range(3)]
@@ -121,13 +121,13 @@ def test_two_runs_sharing_a_cache(tmp_path: Path) -> None:
     assert all(r.returncode == 1 for r in runs), outputs
     assert len({o[0] for o in outputs}) == 1
     assert not list((tmp_path / "shared").rglob(".tmp-*"))
-    warm = run_cli("check", "--cache-dir", "shared", "-q", "pkg", cwd=tmp_path)
+    warm = run_module("check", "--cache-dir", "shared", "-q", "pkg", cwd=tmp_path)
     assert warm.stdout.encode() == outputs[0][0]
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     make_tree(tmp_path, llm=5, plain=300)
-    done = run_cli("check", "--no-cache", "pkg", cwd=tmp_path)
+    done = run_module("check", "--no-cache", "pkg", cwd=tmp_path)
     assert "files" not in done.stderr and "\r" not in done.stderr
 
 

@@ -9,14 +9,12 @@ import hypothesmith
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cli import run_module
+from support.keys import fake_anthropic_key, fake_google_key, fake_openai_key
 
 from attrlint.core.config import Config
 from attrlint.lint.engine import Linter
 from attrlint.lint.fixes import apply_fixes
-
-from support.keys import fake_anthropic_key, fake_google_key, fake_openai_key
-
-from .conftest import run_cli
 
 KEY_SOURCE = """\
 import os
@@ -48,12 +46,12 @@ def test_no_output_format_cache_or_log_holds_a_key(keyed_tree: tuple[Path, list[
     root, keys = keyed_tree
     seen = []
     for fmt in ("text", "json", "sarif", "github", "junit"):
-        done = run_cli("check", "--format", fmt, "--cache-dir", "cache", "pkg", cwd=root,
-                       env={"ATTRLINT_DEBUG": "1"})
+        done = run_module("check", "--format", fmt, "--cache-dir", "cache", "pkg", cwd=root,
+                          env={"ATTRLINT_DEBUG": "1"})
         assert done.returncode == 1, done.stderr
         seen.append(done.stdout + done.stderr)
         assert "ATR101" in done.stdout or "hardcoded" in done.stdout
-    stats = run_cli("check", "--statistics", "--no-cache", "pkg", cwd=root)
+    stats = run_module("check", "--statistics", "--no-cache", "pkg", cwd=root)
     seen.append(stats.stdout + stats.stderr)
     cache_bytes = b"".join(p.read_bytes() for p in (root / "cache").rglob("*") if p.is_file())
     assert cache_bytes

@@ -33,9 +33,9 @@ def test_moderations_are_free(lint):
 def test_methods_without_metadata_point_at_attribution(lint):
     from attrlint.lint.engine import Linter
     from attrlint.lint.suppression import Options
-    from tests.realcode.conftest import _config
+    from support.source import config
 
-    result = Linter(_config(), Options()).lint_text(
+    result = Linter(config(), Options()).lint_text(
         "from openai import OpenAI\nclient = OpenAI(api_key=KEY)\nclient.images.generate(prompt='x')\n", "m.py")
     assert "attribution(" in result.findings[0].message and "metadata=" not in result.findings[0].message
 

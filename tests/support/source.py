@@ -1,4 +1,4 @@
-"""Test helpers: lint a snippet, run the CLI in a directory, build projects.
+"""Source to lint: snippets, annotated fixtures, small trees and the generated LLM/plain tree.
 
 Fixture sources follow flake8-bugbear's style: the expected finding is written beside the
 line it belongs to, as `# error: ATR001` (several codes separated by commas).
@@ -6,27 +6,44 @@ line it belongs to, as `# error: ATR001` (several codes separated by commas).
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
-from attrlint.cli import cli
 from attrlint.core.config import Config, parse_config
+from attrlint.lint.diagnostics import Finding
 from attrlint.lint.engine import Linter
 from attrlint.lint.suppression import Options
-from attrlint.lint.diagnostics import Finding
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>ATR\d{3}(?:\s*,\s*ATR\d{3})*)")
+
+LLM_FILE = """\
+import os
+from openai import OpenAI
+
+client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])
+
+
+def ask(question):
+    return client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": question}}],
+                                          metadata={{"ticketId": "{n}"}})
+"""
+
+PLAIN_FILE = """\
+def add(a, b):
+    return a + b  # {n}
+"""
+
+
+def config(extra: dict | None = None, root: Path | None = None) -> Config:
+    """The configuration `[tool.attrlint]` = `extra` gives, optionally rooted at `root`."""
+    parsed = parse_config(extra or {})
+    if root is not None:
+        parsed = dataclasses.replace(parsed, root=root)
+    return parsed
 
 
 def lint(source: str, *, config: Config | dict | None = None, strict: bool = True,
@@ -35,10 +52,6 @@ def lint(source: str, *, config: Config | dict | None = None, strict: bool = Tru
         config = parse_config(config)
     linter = Linter(config or Config(), Options(strict=strict, **options))
     return linter.lint_text(textwrap.dedent(source), path).findings
-
-
-def codes(findings: Iterable[Finding]) -> list[str]:
-    return [f.code for f in findings]
 
 
 def expected_findings(source: str) -> set[tuple[int, str]]:
@@ -76,43 +89,16 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-    exception: BaseException | None
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
+def make_tree(root: Path, llm: int = 30, plain: int = 30) -> Path:
+    """`root/pkg` with `llm` files that call OpenAI (ATR003 each) and `plain` files that do not."""
+    (root / "pkg").mkdir(parents=True, exist_ok=True)
+    for i in range(llm):
+        (root / "pkg" / f"llm_{i:03d}.py").write_text(LLM_FILE.format(n=i))
+    for i in range(plain):
+        (root / "pkg" / f"plain_{i:03d}.py").write_text(PLAIN_FILE.format(n=i))
+    return root / "pkg"
 
 
-@pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch):
-    """Run `attrlint ARGS` in-process, in directory `cwd`."""
-
-    def invoke(*args: str, cwd: Path | str | None = None, input: str | bytes | None = None) -> CliResult:
-        if cwd is not None:
-            monkeypatch.chdir(cwd)
-        result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=True)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return CliResult(result.exit_code, result.stdout, result.stderr, result.exception)
-
-    return invoke
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never write a result cache into the work tree; never read one from an earlier test."""
-    monkeypatch.setenv("ATTRLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    monkeypatch.delenv("ATTRLINT_CONFIG", raising=False)
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """The environment for `python -m ...` subprocesses: this tree's attrlint first."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
+def findings_of(result) -> list[tuple]:
+    """A run's findings as comparable tuples."""
+    return [(f.path, f.line, f.column, f.code, f.message, f.snippet) for f in result.findings]
