@@ -1,18 +1,12 @@
-"""Fixtures for the runtime-everywhere tests: isolated directories, ledgers, the mock API of tests/runtime."""
+"""Fixtures for the runtime-everywhere tests: isolated directories, ledgers, the mock API."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runtime"))
-
-from runtime_helpers import MockAPI
-
-from attrlint.ledger import Ledger
+from support.fake_api import MockAPI
+from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +28,6 @@ def api() -> MockAPI:
 
 @pytest.fixture
 def ledger(tmp_path: Any) -> Any:
-    book = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", spill_dir=tmp_path / "spill")
-    yield book
-    book.close()
+    with sqlite_ledger(tmp_path) as book:
+        yield book
 

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from click.testing import CliRunner
-from sample_ledger import SPIKE_DAY, TODAY, write_sample
+from support.ledgers import SPIKE_DAY, TODAY, write_sample
 
 from attrlint.cli.keys import keys
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from sample_ledger import write_sample
+from support.ledgers import write_sample
 
 from attrlint.cli import cli
 

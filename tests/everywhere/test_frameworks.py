@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx2
 import openai
 import pytest
-from everywhere_helpers import rows
-from runtime_helpers import OPENAI_MODEL
+from support.fake_api import OPENAI_MODEL
 from support.keys import fake_openai_key
+from support.ledgers import rows
 
 from attrlint.runtime import attribution, install
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sample_ledger import write_sample
+from support.ledgers import write_sample
 
 from attrlint.cli import cli
 

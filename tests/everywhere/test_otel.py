@@ -7,9 +7,9 @@ from decimal import Decimal
 import httpx2
 import openai
 import pytest
-from everywhere_helpers import rows
-from runtime_helpers import ANTHROPIC_MODEL, OPENAI_MODEL
+from support.fake_api import ANTHROPIC_MODEL, OPENAI_MODEL
 from support.keys import fake_anthropic_key, fake_openai_key
+from support.ledgers import rows
 
 from attrlint.runtime import attribution, install
 

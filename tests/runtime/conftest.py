@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import pytest
-from runtime_helpers import MockAPI
-from support.keys import fake_anthropic_key, fake_openai_key
-
-from attrlint.ledger import Ledger
+from support import fake_api
+from support.fake_api import MockAPI
+from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
@@ -27,38 +25,25 @@ def api() -> MockAPI:
 
 @pytest.fixture
 def ledger(tmp_path: Any) -> Any:
-    book = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", spill_dir=tmp_path / "spill")
-    yield book
-    book.close()
+    with sqlite_ledger(tmp_path) as book:
+        yield book
 
 
 @pytest.fixture
 def openai_client(api: MockAPI) -> Any:
-    import openai
-
-    return openai.OpenAI(api_key=fake_openai_key(), http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
-                         max_retries=0)
+    return fake_api.openai_client(api)
 
 
 @pytest.fixture
 def async_openai_client(api: MockAPI) -> Any:
-    import openai
-
-    return openai.AsyncOpenAI(api_key=fake_openai_key(), max_retries=0,
-                              http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
+    return fake_api.openai_client(api, asynchronous=True)
 
 
 @pytest.fixture
 def anthropic_client(api: MockAPI) -> Any:
-    import anthropic
-
-    return anthropic.Anthropic(api_key=fake_anthropic_key(), max_retries=0,
-                               http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
+    return fake_api.anthropic_client(api)
 
 
 @pytest.fixture
 def async_anthropic_client(api: MockAPI) -> Any:
-    import anthropic
-
-    return anthropic.AsyncAnthropic(api_key=fake_anthropic_key(), max_retries=0,
-                                    http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
+    return fake_api.anthropic_client(api, asynchronous=True)

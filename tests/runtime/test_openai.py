@@ -8,7 +8,7 @@ from decimal import Decimal
 import openai
 import pydantic
 import pytest
-from runtime_helpers import OPENAI_MODEL, only
+from support.fake_api import OPENAI_MODEL, only
 
 from attrlint.runtime import AttributionError, attribution, instrument
 

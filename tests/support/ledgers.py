@@ -1,12 +1,35 @@
-"""A generated 60-day ledger and its registry: a retired key, an expired key in use, a spike, unregistered keys."""
+"""Ledgers for tests: a throwaway SQLite ledger, its rows, and a generated 60-day sample ledger with its
+registry (a retired key, an expired key in use, a spike, unregistered keys)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from attrlint.ledger import Ledger
+
+
+@contextmanager
+def sqlite_ledger(directory: Path) -> Iterator[Ledger]:
+    """A SQLite ledger in `directory` (spilling to `directory`/spill), closed afterwards."""
+    book = Ledger(f"sqlite:///{directory / 'ledger.db'}", spill_dir=directory / "spill")
+    try:
+        yield book
+    finally:
+        book.close()
+
+
+def rows(ledger: Ledger) -> list[Any]:
+    """Every stored record, once the queue is written."""
+    ledger.flush()
+    return list(ledger.records())
+
+
+# -- the sample ledger --------------------------------------------------------------------------
 
 TODAY = dt.date(2026, 6, 30)
 SPIKE_DAY = dt.date(2026, 6, 25)

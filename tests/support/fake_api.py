@@ -1,4 +1,5 @@
-"""Test helpers: an in-process OpenAI/Anthropic API (httpx2.MockTransport) returning realistic bodies with usage."""
+"""An in-process OpenAI/Anthropic API (httpx2.MockTransport) returning realistic bodies with usage, and SDK
+clients that talk to it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
+from support.keys import fake_anthropic_key, fake_openai_key
 
 from attrlint.ledger import Ledger
 
@@ -151,6 +153,27 @@ class MockAPI:
             "id": "msg_1", "type": "message", "role": "assistant", "model": model,
             "content": [{"type": "text", "text": '{"answer": "Hello"}'}], "stop_reason": "end_turn",
             "stop_sequence": None, "usage": usage})
+
+
+def _transport(api: MockAPI, asynchronous: bool) -> Any:
+    client = httpx2.AsyncClient if asynchronous else httpx2.Client
+    return client(transport=httpx2.MockTransport(api))
+
+
+def openai_client(api: MockAPI, *, asynchronous: bool = False) -> Any:
+    """An `openai.OpenAI` (or `AsyncOpenAI`) whose requests `api` answers, without retries."""
+    import openai
+
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    return cls(api_key=fake_openai_key(), max_retries=0, http_client=_transport(api, asynchronous))
+
+
+def anthropic_client(api: MockAPI, *, asynchronous: bool = False) -> Any:
+    """An `anthropic.Anthropic` (or `AsyncAnthropic`) whose requests `api` answers, without retries."""
+    import anthropic
+
+    cls = anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
+    return cls(api_key=fake_anthropic_key(), max_retries=0, http_client=_transport(api, asynchronous))
 
 
 def only(ledger: Ledger) -> Any:
