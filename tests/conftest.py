@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -15,12 +16,30 @@ from attrlint.lint.engine import Linter
 from attrlint.lint.runner import run
 from attrlint.lint.suppression import Options
 
+# The suite's own settings, which `isolated` leaves alone: where the result cache goes
+# (set just below) and the optional resources some tests use.
+SUITE_SETTINGS = {"ATTRLINT_CACHE_DIR", "ATTRLINT_TEST_POSTGRES_URL", "ATTRLINT_SDK_EXAMPLES"}
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never write a result cache into the work tree; never read one from an earlier test."""
     monkeypatch.setenv("ATTRLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("ATTRLINT_CONFIG", raising=False)
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The test runs in its own directory, with no attrlint setting leaking in from the environment,
+    and leaves no SDK hook installed. The runtime and ledger tests always use it."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("ATTRLINT_") and name not in SUITE_SETTINGS:
+            monkeypatch.delenv(name)
+    yield tmp_path
+    from attrlint.runtime import uninstall
+
+    uninstall()
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test runs in its own directory, with no attrlint environment leaking in."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("ATTRLINT_LEDGER_URL", "ATTRLINT_CONFIG", "ATTRLINT_ENVIRONMENT", "ATTRLINT_SPILL_DIR"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(isolated: Any) -> None:
+    """Every runtime test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
+    from the environment, and `uninstall()` afterwards."""
 
 
 @pytest.fixture

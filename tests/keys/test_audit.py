@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 from support.ledgers import SPIKE_DAY, TODAY, write_sample
 
 from attrlint.cli.keys import keys
+
+# the registry comes from the sample's pyproject.toml in the working directory
+pytestmark = pytest.mark.usefixtures("isolated")
 
 
 def _audit(tmp_path, *args):

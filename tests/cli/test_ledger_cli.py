@@ -15,6 +15,9 @@ from attrlint.ledger import Ledger
 
 UTC = dt.timezone.utc
 
+# test_reprice reads prices from pyproject.toml in the working directory; no ATTRLINT_LEDGER_URL may leak in
+pytestmark = pytest.mark.usefixtures("isolated")
+
 
 @pytest.fixture
 def url(tmp_path):
