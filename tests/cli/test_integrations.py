@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -102,7 +102,13 @@ def _git(cwd: Path, *args: str) -> None:
                    check=True, capture_output=True, timeout=60)
 
 
-_FIXED_DATE = "2026-01-01T00:00:00+00:00"
+# pip's words when it cannot reach a package index: a connection that fails, or a requirement
+# for which no source offers any version at all
+_NO_NETWORK = re.compile(
+    r"Failed to establish a new connection|NameResolutionError|Failed to resolve|Temporary failure in name resolution"
+    r"|Name or service not known|Network is unreachable|No route to host|Connection refused|Max retries exceeded"
+    r"|ConnectTimeout|ProxyError|Could not fetch URL|\(from versions: none\)"
+)
 
 
 def _snapshot_files() -> dict[str, bytes]:
@@ -113,41 +119,49 @@ def _snapshot_files() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def pre_commit_cache(request) -> Path:
-    cache = request.config.cache
-    if cache is not None:
-        return Path(cache.mkdir("pre-commit"))
-    return Path(os.environ.get("TMPDIR", "/tmp")) / "attrlint-pre-commit"  # pragma: no cover
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pre-commit's store for this session (PRE_COMMIT_HOME), in pytest's temporary directory."""
+    return tmp_path_factory.mktemp("pre-commit-home")
 
 
 @pytest.fixture(scope="session")
-def hook_repo(pre_commit_cache: Path) -> Path:
-    """This work tree's files committed to a git repo (pre-commit installs from HEAD).
-
-    The repo sits in pytest's cache at a fixed path with a fixed commit date, so the same
-    sources give the same commit and pre-commit reuses the environment it built last time."""
-    repo = pre_commit_cache / "hook-repo"
-    if repo.exists():
-        shutil.rmtree(repo)
-    repo.mkdir(parents=True)
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This work tree's files committed to a git repo (pre-commit installs from HEAD)."""
+    repo = tmp_path_factory.mktemp("hook-repo")
     for rel, data in _snapshot_files().items():
         target = repo / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "-C", str(repo),
-                    "commit", "-q", "-m", "snapshot"], check=True, capture_output=True, timeout=60,
-                   env={**os.environ, "GIT_AUTHOR_DATE": _FIXED_DATE, "GIT_COMMITTER_DATE": _FIXED_DATE})
+    _git(repo, "commit", "-q", "-m", "snapshot")
     return repo
+
+
+def _install_hook_environment(project: Path, env: dict[str, str]) -> None:
+    """`pre-commit install-hooks`: pip installs the hook repo and its dependencies into a new virtualenv.
+
+    Skips the test when that failed because no package index could be reached; any other
+    failure fails it."""
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "install-hooks"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode == 0:
+        return
+    output = done.stdout + done.stderr
+    log = Path(env["PRE_COMMIT_HOME"]) / "pre-commit.log"
+    if log.is_file():
+        output += log.read_text(errors="replace")
+    offline = next((line.strip() for line in output.splitlines() if _NO_NETWORK.search(line)), None)
+    if offline:
+        pytest.skip(f"pre-commit could not install the hook's environment without the network: {offline[:300]}")
+    pytest.fail(f"pre-commit install-hooks exited {done.returncode}:\n{output}")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_pre_commit_hook(tmp_path, hook_repo, pre_commit_cache):
-    # `pre-commit try-repo` installs into a throwaway store on every run (minutes each time);
-    # `pre-commit run` with the snapshot as the hook repo installs into PRE_COMMIT_HOME once
-    # and reuses it, which keeps reruns to seconds.
+def test_pre_commit_hook(tmp_path, hook_repo, pre_commit_home):
+    # `pre-commit run` with the snapshot as the hook repo, its store in a temporary
+    # PRE_COMMIT_HOME: nothing is read from or written to the user's pre-commit cache.
     rev = subprocess.run(["git", "-C", str(hook_repo), "rev-parse", "HEAD"], capture_output=True,
                          text=True, check=True, timeout=30).stdout.strip()
     project = write_tree(tmp_path / "project", {
@@ -157,9 +171,10 @@ def test_pre_commit_hook(tmp_path, hook_repo, pre_commit_cache):
     })
     _git(project, "init", "-q")
     _git(project, "add", "-A")
-    env = subprocess_env(PRE_COMMIT_HOME=str(pre_commit_cache / "home"))
+    env = subprocess_env(PRE_COMMIT_HOME=str(pre_commit_home))
     env.pop("PYTHONPATH")  # the hook must run the attrlint pre-commit installed, not this tree's
     env.pop("VIRTUAL_ENV", None)
+    _install_hook_environment(project, env)
 
     def run_hook(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pre_commit", "run", "attrlint", *args],
