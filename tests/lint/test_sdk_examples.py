@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import ROOT
 
-ROOT = Path(os.environ.get("ATTRLINT_SDK_EXAMPLES", "/work/research/sdk-examples"))
-pytestmark = pytest.mark.skipif(not (ROOT / "ground_truth.json").is_file(), reason="SDK examples not available")
+EXAMPLES = os.environ.get("ATTRLINT_SDK_EXAMPLES")
+pytestmark = pytest.mark.skipif(
+    not EXAMPLES,
+    reason="set ATTRLINT_SDK_EXAMPLES to a directory holding ground_truth.json and dl/<sdk>-*/examples "
+           "(benchmarks/sdk_examples_recall.py builds it)",
+)
 
 
 @pytest.mark.parametrize("sdk", ["openai", "anthropic"])
-def test_sdk_examples(sdk):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+def test_sdk_examples(sdk, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     from sdk_examples_recall import expected_calls, found_calls
 
-    truth = json.loads((ROOT / "ground_truth.json").read_text())
-    examples = next((ROOT / "dl").glob(f"{sdk}-*/examples"))
+    directory = Path(EXAMPLES)
+    ground_truth = directory / "ground_truth.json"
+    assert ground_truth.is_file(), f"ATTRLINT_SDK_EXAMPLES={EXAMPLES} has no ground_truth.json"
+    truth = json.loads(ground_truth.read_text())
+    examples = next((directory / "dl").glob(f"{sdk}-*/examples"))
     found = found_calls(examples, sdk)
     expected = expected_calls(truth, sdk)
     assert sorted(expected.keys() - found.keys()) == []
