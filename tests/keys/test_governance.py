@@ -6,7 +6,7 @@ import json
 import textwrap
 
 import pytest
-from helpers import write_tree
+from support.source import write_tree
 
 AGENTS = '''
 [tool.attrlint]

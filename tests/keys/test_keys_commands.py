@@ -7,7 +7,8 @@ import io
 import json
 
 import pytest
-from helpers import EXAMPLES, write_tree
+from support.cli import EXAMPLES
+from support.source import write_tree
 
 TODAY = "2026-11-26"
 

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx2
 import pytest
-from runtime_helpers import MockAPI, fake_key
-
-from attrlint.ledger import Ledger
+from support import fake_api
+from support.fake_api import MockAPI
+from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test runs in its own directory, with no attrlint environment leaking in."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("ATTRLINT_LEDGER_URL", "ATTRLINT_CONFIG", "ATTRLINT_ENVIRONMENT", "ATTRLINT_SPILL_DIR"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(isolated: Any) -> None:
+    """Every runtime test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
+    from the environment, and `uninstall()` afterwards."""
 
 
 @pytest.fixture
@@ -26,38 +23,25 @@ def api() -> MockAPI:
 
 @pytest.fixture
 def ledger(tmp_path: Any) -> Any:
-    book = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}", spill_dir=tmp_path / "spill")
-    yield book
-    book.close()
+    with sqlite_ledger(tmp_path) as book:
+        yield book
 
 
 @pytest.fixture
 def openai_client(api: MockAPI) -> Any:
-    import openai
-
-    return openai.OpenAI(api_key=fake_key(), http_client=httpx2.Client(transport=httpx2.MockTransport(api)),
-                         max_retries=0)
+    return fake_api.openai_client(api)
 
 
 @pytest.fixture
 def async_openai_client(api: MockAPI) -> Any:
-    import openai
-
-    return openai.AsyncOpenAI(api_key=fake_key(), max_retries=0,
-                              http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
+    return fake_api.openai_client(api, asynchronous=True)
 
 
 @pytest.fixture
 def anthropic_client(api: MockAPI) -> Any:
-    import anthropic
-
-    return anthropic.Anthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
-                               http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
+    return fake_api.anthropic_client(api)
 
 
 @pytest.fixture
 def async_anthropic_client(api: MockAPI) -> Any:
-    import anthropic
-
-    return anthropic.AsyncAnthropic(api_key=fake_key("sk-ant-api03-"), max_retries=0,
-                                    http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(api)))
+    return fake_api.anthropic_client(api, asynchronous=True)

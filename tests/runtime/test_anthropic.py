@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import anthropic
 import pytest
-from runtime_helpers import ANTHROPIC_MODEL, only
+from support.fake_api import ANTHROPIC_MODEL, only
 
 from attrlint.runtime import AttributionError, attribution, instrument
 

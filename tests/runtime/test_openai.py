@@ -8,7 +8,7 @@ from decimal import Decimal
 import openai
 import pydantic
 import pytest
-from runtime_helpers import OPENAI_MODEL, only
+from support.fake_api import OPENAI_MODEL, only
 
 from attrlint.runtime import AttributionError, attribution, instrument
 
@@ -282,9 +282,9 @@ def test_async_error(async_openai_client, api, ledger):
 
 def test_azure_client(api, ledger):
     import httpx2
-    from runtime_helpers import fake_key
+    from support.keys import fake_azure_key
 
-    azure = openai.AzureOpenAI(api_key=fake_key(""), api_version="2024-10-21", max_retries=0,
+    azure = openai.AzureOpenAI(api_key=fake_azure_key(), api_version="2024-10-21", max_retries=0,
                                azure_endpoint="https://example-resource.openai.azure.com",
                                http_client=httpx2.Client(transport=httpx2.MockTransport(api)))
     client = instrument(azure, agent_id="triage", ledger=ledger)

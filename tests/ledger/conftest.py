@@ -1,0 +1,32 @@
+"""Fixtures for the ledger tests: isolated directories, a SQLite ledger, an OpenAI client on the mock API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support import fake_api
+from support.fake_api import MockAPI
+from support.ledgers import sqlite_ledger
+
+
+@pytest.fixture(autouse=True)
+def _isolated(isolated: Any) -> None:
+    """Every ledger test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
+    from the environment, and `uninstall()` afterwards."""
+
+
+@pytest.fixture
+def ledger(tmp_path: Any) -> Any:
+    with sqlite_ledger(tmp_path) as book:
+        yield book
+
+
+@pytest.fixture
+def api() -> MockAPI:
+    return MockAPI()
+
+
+@pytest.fixture
+def openai_client(api: MockAPI) -> Any:
+    return fake_api.openai_client(api)

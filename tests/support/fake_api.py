@@ -1,0 +1,184 @@
+"""An in-process OpenAI/Anthropic API (httpx2.MockTransport) returning realistic bodies with usage, and SDK
+clients that talk to it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+from support.keys import fake_anthropic_key, fake_openai_key
+
+from attrlint.ledger import Ledger
+
+OPENAI_MODEL = "gpt-4o-2024-08-06"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
+
+# usage reported by the mock unless a test overrides it
+CHAT_USAGE = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100,
+              "prompt_tokens_details": {"cached_tokens": 400, "audio_tokens": 0},
+              "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+RESPONSES_USAGE = {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 400},
+                   "output_tokens": 100, "output_tokens_details": {"reasoning_tokens": 30}, "total_tokens": 1100}
+ANTHROPIC_USAGE = {"input_tokens": 1000, "cache_read_input_tokens": 400, "cache_creation_input_tokens": 200,
+                   "output_tokens": 100, "service_tier": "standard"}
+
+
+def _sse(events: list[tuple[str | None, Any]]) -> bytes:
+    out = []
+    for name, data in events:
+        if name:
+            out.append(f"event: {name}\n")
+        out.append(f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n")
+    return "".join(out).encode()
+
+
+@dataclass
+class MockAPI:
+    """Answers the covered endpoints; remembers every request it got."""
+
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    fail_with: int | None = None
+    chat_usage: dict[str, Any] = field(default_factory=lambda: dict(CHAT_USAGE))
+    anthropic_usage: dict[str, Any] = field(default_factory=lambda: dict(ANTHROPIC_USAGE))
+    model: str | None = None
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content) if request.content else {}
+        path = request.url.path
+        self.requests.append((path, body))
+        if self.fail_with:
+            if path.endswith("/messages"):
+                err = {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
+                return httpx2.Response(self.fail_with, json=err, headers={"request-id": "req_err"})
+            err = {"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limit_exceeded"}}
+            return httpx2.Response(self.fail_with, json=err, headers={"x-request-id": "req_err"})
+        if path.endswith("/chat/completions"):
+            return self.chat(body)
+        if path.endswith("/responses"):
+            return self.responses(body)
+        if path.endswith("/embeddings"):
+            return httpx2.Response(200, headers={"x-request-id": "req_emb"}, json={
+                "object": "list", "model": "text-embedding-3-small",
+                "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+                "usage": {"prompt_tokens": 8, "total_tokens": 8}})
+        if path.endswith("/messages"):
+            return self.messages(body)
+        return httpx2.Response(404, json={"error": {"message": "not mocked"}})
+
+    # -- openai -------------------------------------------------------------------------------
+
+    def chat(self, body: dict[str, Any]) -> httpx2.Response:
+        model = self.model or OPENAI_MODEL
+        if body.get("stream"):
+            base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1700000000, "model": model,
+                    "system_fingerprint": "fp_1", "service_tier": "default"}
+            events: list[tuple[str | None, Any]] = [
+                (None, {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                             "finish_reason": None}]}),
+                (None, {**base, "choices": [{"index": 0, "delta": {"content": "Hello"}, "finish_reason": None}]}),
+                (None, {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+            ]
+            if (body.get("stream_options") or {}).get("include_usage"):
+                events.append((None, {**base, "choices": [], "usage": self.chat_usage}))
+            events.append((None, "[DONE]"))
+            return httpx2.Response(200, content=_sse(events),
+                                   headers={"content-type": "text/event-stream", "x-request-id": "req_stream"})
+        return httpx2.Response(200, headers={"x-request-id": "req_chat"}, json={
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1700000000, "model": model,
+            "system_fingerprint": "fp_1", "service_tier": "default",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": '{"answer": "Hello"}',
+                                                 "refusal": None},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": self.chat_usage})
+
+    def _response(self, status: str, usage: Any) -> dict[str, Any]:
+        return {
+            "id": "resp_1", "object": "response", "created_at": 1700000000, "status": status,
+            "model": self.model or OPENAI_MODEL, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+            "output": [] if status != "completed" else [{
+                "type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
+                "content": [{"type": "output_text", "text": "Hello", "annotations": []}]}],
+            "usage": usage,
+        }
+
+    def responses(self, body: dict[str, Any]) -> httpx2.Response:
+        if body.get("stream"):
+            events: list[tuple[str | None, Any]] = [
+                ("response.created", {"type": "response.created", "sequence_number": 0,
+                                      "response": self._response("in_progress", None)}),
+                ("response.output_item.added", {"type": "response.output_item.added", "sequence_number": 1,
+                                                 "output_index": 0, "item": {
+                                                     "type": "message", "id": "msg_1", "status": "in_progress",
+                                                     "role": "assistant", "content": []}}),
+                ("response.content_part.added", {"type": "response.content_part.added", "sequence_number": 1,
+                                                 "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                                                 "part": {"type": "output_text", "text": "", "annotations": []}}),
+                ("response.output_text.delta", {"type": "response.output_text.delta", "sequence_number": 1,
+                                                "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                                                "delta": "Hello", "logprobs": []}),
+                ("response.completed", {"type": "response.completed", "sequence_number": 2,
+                                        "response": self._response("completed", RESPONSES_USAGE)}),
+            ]
+            return httpx2.Response(200, content=_sse(events),
+                                   headers={"content-type": "text/event-stream", "x-request-id": "req_rstream"})
+        return httpx2.Response(200, json=self._response("completed", RESPONSES_USAGE),
+                               headers={"x-request-id": "req_resp"})
+
+    # -- anthropic ----------------------------------------------------------------------------
+
+    def messages(self, body: dict[str, Any]) -> httpx2.Response:
+        model = self.model or ANTHROPIC_MODEL
+        usage = self.anthropic_usage
+        if body.get("stream"):
+            start_usage = {**usage, "output_tokens": 1}
+            events: list[tuple[str | None, Any]] = [
+                ("message_start", {"type": "message_start", "message": {
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": [],
+                    "stop_reason": None, "stop_sequence": None, "usage": start_usage}}),
+                ("content_block_start", {"type": "content_block_start", "index": 0,
+                                         "content_block": {"type": "text", "text": ""}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                         "delta": {"type": "text_delta", "text": "Hello"}}),
+                ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
+                                                                      "stop_sequence": None},
+                                   "usage": {"output_tokens": usage["output_tokens"]}}),
+                ("message_stop", {"type": "message_stop"}),
+            ]
+            return httpx2.Response(200, content=_sse(events),
+                                   headers={"content-type": "text/event-stream", "request-id": "req_astream"})
+        return httpx2.Response(200, headers={"request-id": "req_msg"}, json={
+            "id": "msg_1", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": '{"answer": "Hello"}'}], "stop_reason": "end_turn",
+            "stop_sequence": None, "usage": usage})
+
+
+def _transport(api: MockAPI, asynchronous: bool) -> Any:
+    client = httpx2.AsyncClient if asynchronous else httpx2.Client
+    return client(transport=httpx2.MockTransport(api))
+
+
+def openai_client(api: MockAPI, *, asynchronous: bool = False) -> Any:
+    """An `openai.OpenAI` (or `AsyncOpenAI`) whose requests `api` answers, without retries."""
+    import openai
+
+    cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
+    return cls(api_key=fake_openai_key(), max_retries=0, http_client=_transport(api, asynchronous))
+
+
+def anthropic_client(api: MockAPI, *, asynchronous: bool = False) -> Any:
+    """An `anthropic.Anthropic` (or `AsyncAnthropic`) whose requests `api` answers, without retries."""
+    import anthropic
+
+    cls = anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
+    return cls(api_key=fake_anthropic_key(), max_retries=0, http_client=_transport(api, asynchronous))
+
+
+def only(ledger: Ledger) -> Any:
+    """The one record the test produced."""
+    ledger.flush()
+    records = list(ledger.records())
+    assert len(records) == 1, records
+    return records[0]
