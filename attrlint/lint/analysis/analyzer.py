@@ -690,8 +690,7 @@ class Analyzer(ast.NodeVisitor):
             if isinstance(owner, InstanceVal):
                 base = self._project_name(owner.cls)
                 if base:
-                    return ValueFact("attr", text=node.func.attr, members=(ValueFact(CALL, members=(
-                        ValueFact(NAME, text=base),)),))
+                    return ValueFact("attr", text=node.func.attr, members=(self.fact_of(InstanceVal(base, owner.exact)),))
         return None
 
     def _project_call(self, node: ast.Call, callee: ValueFact, llm: tuple[str, str] | None = None) -> None:
@@ -930,8 +929,8 @@ class Analyzer(ast.NodeVisitor):
             return sym_attr(base.fact, attr)
         if isinstance(base, InstanceVal):
             named = self._project_name(base.cls)
-            if named:
-                return sym_attr(ValueFact(CALL, members=(ValueFact(NAME, text=named),)), attr)
+            if named:  # `llm: BaseProvider` may be any subclass: the fact says so
+                return sym_attr(self.fact_of(InstanceVal(named, base.exact)), attr)
             return UNKNOWN
         if isinstance(base, UnionVal):
             return join([self._attribute(m, attr) for m in base.members])
@@ -1183,7 +1182,8 @@ class Analyzer(ast.NodeVisitor):
         for value, d in zip(star, star_dicts):
             if d is None and isinstance(self.ev(value), SymVal) or d is not None and d.symbolic:
                 call.deferred = True  # `**self._build_request(...)`: the project phase knows its keys
-        if any(d is None or not d.complete for d in star_dicts) or any(isinstance(a, ast.Starred) for a in node.args):
+        if any(d is None or not d.complete or d.symbolic for d in star_dicts) or \
+                any(isinstance(a, ast.Starred) for a in node.args):
             call.unresolved.append("arguments are passed through ** or * and cannot be read statically")
         if spec is not None:
             arg: ast.expr | None = None

@@ -193,7 +193,7 @@ def to_fact(value: Value, project_name: object = None) -> ValueFact:
     if isinstance(value, LocalFunc):
         return ValueFact(NAME, text=local_name(value.name))
     if isinstance(value, InstanceVal):
-        named = local_name(value.cls)
+        named = local_name(value.cls) if value.cls.startswith("<local>.") else value.cls
         if not value.exact:
             return ValueFact("self", text=named)
         return ValueFact(CALL, members=(ValueFact(NAME, text=named),))

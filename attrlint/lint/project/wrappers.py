@@ -20,6 +20,7 @@ Here, after every file is analysed:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, CallFact, P
 from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.project import calls as project_calls
 from attrlint.lint.project.context import ProjectContext
-from attrlint.lint.project.inference import Project
+from attrlint.lint.project.inference import DictOf, Module, Project
 from attrlint.lint.project.modules import module_names
 from attrlint.lint.rules.base import Rule
 from attrlint.lint.source import decode
@@ -103,10 +104,11 @@ class Wrapper:
 @dataclass(eq=False)
 class Site:
     path: str
-    fact: CallFact
+    fact: CallFact  # with `**spreads` built elsewhere merged into its keyword arguments
     targets: list[str]  # the project functions it calls
     caller: list[str]  # qualified names of the enclosing function
     internal: bool = False  # carries attribution on to its own caller: checked there
+    unverifiable: str = ""  # why what it passes cannot be read
 
 
 Status = tuple[str, str | None]  # (how the field arrives, detail: placeholder text or parameter)
@@ -287,32 +289,34 @@ def _analyse_skipped(ctx: ProjectContext, results: list[FileResult]) -> None:
 def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Finding]:
     """Resolve every recorded call over the project; judge the LLM calls no file could judge
     and every call site of a wrapper; fail closed on wrappers nothing checkable calls."""
-    wrappers: dict[str, Wrapper] = _declared(ctx)
     scanned: set[str] = set()
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS + 1):
         project = Project(ctx.catalogue, ctx.config.root,
                           [(r.path, r.summary) for r in ctx.results if r.summary])
         project.sites()
+        wrappers: dict[str, Wrapper] = _declared(ctx)
         for module in project.modules.values():
             for fact in module.summary.wrappers:
+                wrapper = Wrapper.from_fact(module.names[-1], fact, module.path)  # one wrapper, every name
                 for name in module.names:
                     key = f"{name}.{fact.qual}"
                     if key not in wrappers or not wrappers[key].declared:
-                        wrappers[key] = Wrapper.from_fact(name, fact, module.path)
+                        wrappers[key] = wrapper
         judged, found_wrappers = _llm_calls(ctx, project)
         for name, wrapper in found_wrappers.items():
             if name not in wrappers or not wrappers[name].declared:
                 wrappers[name] = wrapper
-        fresh = set(wrappers) - scanned
-        scanned |= fresh
-        before = len(ctx.rescanned)
+        sites = _fixpoint(ctx, project, wrappers)
+        if round_ == MAX_ROUNDS:
+            break
         # modules the analysed ones import from, which the prefilter skipped (a re-export, a
         # lazy proxy, a factory with no SDK name in it), and files that may call a new wrapper
+        before = len(ctx.rescanned)
         _analyse_skipped(ctx, _referenced(ctx, project))
-        _rescan(ctx, fresh)
+        _rescan(ctx, set(wrappers) - scanned)
+        scanned |= set(wrappers)
         if len(ctx.rescanned) == before:
             break
-    sites = _fixpoint(ctx, project, wrappers)
     findings: list[Finding] = []
     for path, at, check in judged:
         findings.extend(_judge(ctx, rules, path, at, check))
@@ -345,21 +349,21 @@ def _llm_calls(ctx: ProjectContext, project: Project
             if call.func and (carried or reading.metadata_param or reading.forwards):
                 fixed = {f for f, s in reading.statuses.items() if s[0] != project_calls.VIA_PARAM}
                 spec = found.sdk.metadata
-                for name in module.names:
-                    key = f"{name}.{call.func}"
-                    existing = wrappers.get(key)
-                    w = existing or Wrapper(
-                        name=f"{name}:{call.func}", params=list(call.func_params), kwarg=call.func_kwarg,
-                        label=found.label, fixed=fixed, origin=call.at, origin_path=module.path,
-                        where=project_calls.where_to_put(found.sdk))
-                    if existing is not None and w.fixed is not None:
-                        w.fixed &= fixed
-                    for f, (_, param) in carried.items():
-                        w.supplies.setdefault(f, param)
-                    w.metadata_param = w.metadata_param or reading.metadata_param
-                    if reading.forwards:
-                        w.forwards_kwargs = True
-                        w.meta_key = spec.param if spec is not None and not spec.path else w.meta_key
+                keys = [f"{name}.{call.func}" for name in module.names]
+                existing = next((wrappers[k] for k in keys if k in wrappers), None)
+                w = existing or Wrapper(
+                    name=f"{module.names[-1]}:{call.func}", params=list(call.func_params), kwarg=call.func_kwarg,
+                    label=found.label, fixed=fixed, origin=call.at, origin_path=module.path,
+                    where=project_calls.where_to_put(found.sdk))
+                if existing is not None and w.fixed is not None:
+                    w.fixed &= fixed
+                for f, (_, param) in carried.items():
+                    w.supplies.setdefault(f, param)
+                w.metadata_param = w.metadata_param or reading.metadata_param
+                if reading.forwards:
+                    w.forwards_kwargs = True
+                    w.meta_key = spec.param if spec is not None and not spec.path else w.meta_key
+                for key in keys:
                     wrappers[key] = w
                 continue
             judged.append((module.path, call.at, project_calls.check(found, reading, ctx.config.required_for(module.path))))
@@ -381,12 +385,9 @@ def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper) -> Attributio
     statuses = field_statuses(site.fact, wrapper, required, ctx.config.schema.canonical_name)
     missing = [f for f, s in statuses.items() if s[0] == MISSING and f not in gaps]
     placeholders = tuple((f, s[1] or "''") for f, s in statuses.items() if s[0] == PLACEHOLDER_GIVEN)
-    unverifiable = ""
-    if site.fact.star or site.fact.context_unresolved:
-        unverifiable = "arguments are passed through * or ** and cannot be read statically"
     return AttributionCheck(
         subject=f"call to {wrapper.describe()}", required=tuple(required), missing=tuple(missing),
-        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=unverifiable,
+        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=site.unverifiable,
         responsible=tuple(f for f in required
                           if f not in gaps and (statuses[f][0] != SUPPLIED or not wrapper.fixes(f))),
         supplied=tuple(f for f, s in statuses.items() if s[0] == SUPPLIED),
@@ -395,49 +396,43 @@ def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper) -> Attributio
 
 def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[str, Wrapper],
                         targeted: set[int], sites: list[Site]) -> Iterator[Finding]:
-    """Fail closed: a wrapper no call site reaches is judged at its own call, and fields no
-    parameter of a wrapper can carry are reported there too (unless every caller sets them in
-    an enclosing `with attribution(...)`)."""
-    seen: set[tuple[str, int, int]] = set()
-    names_of: dict[int, list[str]] = {}
-    for name, wrapper in wrappers.items():
-        names_of.setdefault(id(wrapper), []).append(name)
+    """Fail closed at a wrapper's own LLM call: fields it takes from its callers cannot be
+    verified when no call in the project reaches it (ATR008), and fields no parameter of it
+    can carry are missing (unless every caller sets them in an enclosing `with attribution(...)`)."""
+    seen: set[tuple[str, int, int, str]] = set()
     for wrapper in {id(w): w for w in wrappers.values()}.values():
         if wrapper.declared or wrapper.origin is None:
             continue
         at = wrapper.origin
-        key = (wrapper.origin_path, at.line, at.col)
         required = ctx.config.required_for(wrapper.origin_path)
-        if id(wrapper) not in targeted:
-            if key in seen:
-                continue
-            missing = [f for f in required if not wrapper.fixes(f)]
-            name = wrapper.name
-            check = AttributionCheck(
-                subject=f"{wrapper.label} in `{name}`, which no call in this project reaches",
-                required=required, missing=tuple(missing),
-                remedy=(f"nothing checks what its callers pass; add {', '.join(missing)} here in "
-                        f"{wrapper.where or 'an enclosing `with attribution(...)`'}, or declare the wrapper "
-                        f"in [tool.attrlint.wrappers]"),
-            )
-            seen.add(key)
-            yield from _judge(ctx, rules, wrapper.origin_path, at, check)
-            continue
         gaps = wrapper.gaps(required)
+        where = wrapper.where or "an enclosing `with attribution(...)`"
+        short = wrapper.name.rpartition(":")[2] or wrapper.name
+        if id(wrapper) not in targeted:
+            carried = [f for f in required if not wrapper.fixes(f) and f not in gaps]
+            key = (wrapper.origin_path, at.line, at.col, "carried")
+            if carried and key not in seen:
+                seen.add(key)
+                pronoun = "it" if len(carried) == 1 else "them"
+                yield from _judge(ctx, rules, wrapper.origin_path, at, AttributionCheck(
+                    subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(carried),
+                    remedy="", unverifiable=(f"`{short}` takes {pronoun} from its callers, and no call in this "
+                                             f"project reaches it; add {pronoun} here or declare the wrapper "
+                                             f"in [tool.attrlint.wrappers]")))
+        else:
+            callers = [s for s in sites if _target(s, wrappers) is wrapper and not s.internal]
+            if callers and all(all(g in s.fact.context for g in gaps) for s in callers):
+                continue
+        key = (wrapper.origin_path, at.line, at.col, "gaps")
         if not gaps or key in seen:
             continue
-        callers = [s for s in sites if _target(s, wrappers) is wrapper and not s.internal]
-        if callers and all(all(g in s.fact.context for g in gaps) for s in callers):
-            continue
         seen.add(key)
-        check = AttributionCheck(
+        yield from _judge(ctx, rules, wrapper.origin_path, at, AttributionCheck(
             subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(gaps),
-            remedy=(f"no parameter of `{wrapper.name}` carries {', '.join(gaps)}; add "
-                    f"{'it' if len(gaps) == 1 else 'them'} here in "
-                    f"{wrapper.where or 'an enclosing `with attribution(...)`'}"),
+            remedy=(f"no parameter of `{short}` carries {', '.join(gaps)}; add "
+                    f"{'it' if len(gaps) == 1 else 'them'} here in {where}"),
             responsible=tuple(gaps) if len(gaps) < len(required) else (),
-        )
-        yield from _judge(ctx, rules, wrapper.origin_path, at, check)
+        ))
 
 
 def _fixpoint(ctx: ProjectContext, project: Project, wrappers: dict[str, Wrapper]) -> list[Site]:
@@ -448,7 +443,8 @@ def _fixpoint(ctx: ProjectContext, project: Project, wrappers: dict[str, Wrapper
             if not targets:
                 continue
             caller = [f"{m}.{call.func}" for m in module.names] if call.func else []
-            sites.append(Site(module.path, call, targets, caller))
+            merged, unverifiable = _with_spreads(project, module, call)
+            sites.append(Site(module.path, merged, targets, caller, unverifiable=unverifiable))
     canonical = ctx.config.schema.canonical_name
     # a function that hands its own parameters (or **kwargs) on to a wrapper is a wrapper too
     changed = True
@@ -466,25 +462,46 @@ def _fixpoint(ctx: ProjectContext, project: Project, wrappers: dict[str, Wrapper
                 continue
             site.internal = True
             changed = True
+            existing = next((wrappers[c] for c in site.caller if c in wrappers), None)
+            module_name, func = site.caller[-1][: -len(site.fact.func or "") - 1], site.fact.func
+            w = existing or Wrapper(name=f"{module_name}:{func}", params=[], label=wrapper.label,
+                                    origin=wrapper.origin, origin_path=wrapper.origin_path, where=wrapper.where)
+            if existing is None:
+                w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
+                w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
+            for f, (kind, detail) in carried.items():
+                if kind == VIA_PARAM:
+                    w.supplies.setdefault(f, detail or "")
+                elif kind == VIA_METADATA:
+                    w.metadata_param = w.metadata_param or detail
+                else:
+                    w.forwards_kwargs = True
+                    w.meta_key = w.meta_key or wrapper.meta_key
+                    if detail:
+                        w.supplies.setdefault(f, detail)
             for caller in site.caller:
-                existing = wrappers.get(caller)
-                w = existing or Wrapper(name=caller, params=[], label=wrapper.label, origin=wrapper.origin,
-                                        origin_path=wrapper.origin_path, where=wrapper.where)
-                if existing is None:
-                    w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
-                    w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
-                for f, (kind, detail) in carried.items():
-                    if kind == VIA_PARAM:
-                        w.supplies.setdefault(f, detail or "")
-                    elif kind == VIA_METADATA:
-                        w.metadata_param = w.metadata_param or detail
-                    else:
-                        w.forwards_kwargs = True
-                        w.meta_key = w.meta_key or wrapper.meta_key
-                        if detail:
-                            w.supplies.setdefault(f, detail)
                 wrappers[caller] = w
     return sites
+
+
+def _with_spreads(project: Project, module: Module, call: CallFact) -> tuple[CallFact, str]:
+    """The call with its `**spreads` (dicts built by other functions) merged into its keyword
+    arguments, and why what it passes cannot be read ("" when it can)."""
+    unverifiable = ""
+    if call.star or call.context_unresolved:
+        unverifiable = "arguments are passed through * or ** and cannot be read statically"
+    if not call.spreads:
+        return call, unverifiable
+    kwargs = dict(call.kwargs)
+    for spread in call.spreads:
+        dicts = [v for v in project.resolve(module, spread) if isinstance(v, DictOf)]
+        if not dicts or not all(d.complete for d in dicts):
+            unverifiable = "arguments are passed through ** and cannot be read statically"
+        for d in dicts:
+            for key, value, _ in d.entries:
+                # a builder's own parameter is a value its caller gave it: supplied here
+                kwargs.setdefault(key, ValueFact() if value.kind == PARAM else value)
+    return dataclasses.replace(call, kwargs=kwargs), unverifiable
 
 
 def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:
