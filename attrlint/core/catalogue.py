@@ -94,10 +94,39 @@ class Catalogue:
     shapes: dict[str, tuple[tuple[str, frozenset[str], str], ...]] = field(hash=False, default_factory=dict)
 
     def normalise(self, qname: str) -> str:
-        """Map re-exporting modules onto the SDK they re-export (`langfuse.openai.X` -> `openai.X`)."""
+        """Map re-exporting modules onto the SDK they re-export (`langfuse.openai.X` -> `openai.X`),
+        and a deep import path onto the name the catalogue knows
+        (`google.generativeai.generative_models.GenerativeModel` -> `google.generativeai.GenerativeModel`)."""
+        cache: dict[str, str] = self.__dict__.setdefault("_normalised", {})
+        found = cache.get(qname)
+        if found is None:
+            found = cache[qname] = self._normalise(qname)
+        return found
+
+    def _normalise(self, qname: str) -> str:
         for source, target in self.reexports.items():
             if qname == source or qname.startswith(source + "."):
                 return target + qname[len(source):]
+        known = self.__dict__.get("_known_names")
+        if known is None:
+            known = set(self.clients) | set(self.factory_functions)
+            for name in self.functions:
+                known.add(name)
+                known.add(name.rpartition(".")[0])  # `dashscope.Generation` of `dashscope.Generation.call`
+            object.__setattr__(self, "_known_names", known)
+            object.__setattr__(self, "_sdk_modules", sorted(
+                {m for sdk in self.sdks.values() for m in sdk.modules}, key=len, reverse=True))
+        if qname in known:
+            return qname
+        for module in self.__dict__["_sdk_modules"]:
+            if qname.startswith(module + "."):
+                parts = qname[len(module) + 1:].split(".")
+                for i in range(1, len(parts)):  # skip submodules: `aigc.generation.Generation.call`
+                    candidate = ".".join((module, *parts[i:]))
+                    head = ".".join((module, parts[i]))
+                    if head in known and head[0].isalpha():
+                        return candidate
+                break
         return qname
 
     def key_format(self, text: str) -> tuple[str, re.Match[str]] | None:

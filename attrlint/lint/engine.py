@@ -16,7 +16,7 @@ from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.prefilter import Prefilter
 from attrlint.lint.rules import all_rules, file_rules
 from attrlint.lint.rules.base import FileContext
-from attrlint.lint.source import decode, with_scopes
+from attrlint.lint.source import decode, parse, with_scopes
 from attrlint.lint.suppression import NOQA_NONE, Options, Suppressor, enabled_codes, file_noqa, line_noqa
 
 
@@ -72,7 +72,7 @@ class Linter:
         lines = text.splitlines()
         if tree is None:
             try:
-                tree = ast.parse(text, filename=path)
+                tree = parse(text, path)
             except SyntaxError as exc:
                 return self.unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
             except (RecursionError, MemoryError, ValueError) as exc:
@@ -149,7 +149,8 @@ def summarise(ctx: FileContext) -> ModuleSummary:
         WrapperFact(qual=w.qual, params=list(w.params), kwonly=list(w.kwonly), kwarg=w.kwarg,
                     supplies=dict(w.supplies), fixed=sorted(w.fixed), metadata_param=w.metadata_param,
                     forwards_kwargs=w.forwards_kwargs, meta_key=w.meta_key, label=w.label, where=w.where,
-                    origin=position(w.call_node, w.qual) if w.call_node is not None else None)
+                    origin=position(w.call_node, w.qual) if w.call_node is not None else None,
+                    more=[position(n, w.qual) for n in w.more_calls])
         for w in module.wrappers]
     summary.calls = [
         CallFact(callee=c.callee, args=c.args, kwargs=c.kwargs, spreads=c.spreads, star=c.star,

@@ -39,7 +39,6 @@ from attrlint.lint.analysis.facts import (
 )
 from attrlint.lint.analysis.summary import (
     ARG,
-    CALL,
     DICT,
     NAME,
     NONE,
@@ -381,8 +380,31 @@ class Analyzer(ast.NodeVisitor):
                 finally:
                     self.scope = saved
                     self.narrowed.pop()
+        if info.sdk_bases or any(isinstance(b, QName) and self._project_name(b.name) is None
+                                 and b.name.split(".", 1)[0] in self._roots for b in map(self.ev, node.bases)):
+            self._super_init_attrs(node, info, found)
         for name, values in found.items():
             info.attrs[name] = join(values)
+
+    def _super_init_attrs(self, node: ast.ClassDef, info: ClassInfo, found: dict[str, list[Value]]) -> None:
+        """A class extending a framework class passes its constructor's arguments on with
+        `super().__init__(llm=llm)`; the framework stores them as `self.llm` or `self._llm`."""
+        init = next((s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and s.name == "__init__"), None)
+        if init is None:
+            return
+        params = {a.arg: a for a in init.args.args[1:] + init.args.kwonlyargs}
+        qual = ".".join((*self.quals, node.name, "__init__"))
+        for sub in ast.walk(init):
+            if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "__init__"
+                    and isinstance(sub.func.value, ast.Call) and isinstance(sub.func.value.func, ast.Name)
+                    and sub.func.value.func.id == "super"):
+                continue
+            for kw in sub.keywords:
+                if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in params:
+                    value = self._param_value(qual, params[kw.value.id])
+                    for attr in (kw.arg, "_" + kw.arg):
+                        found.setdefault(attr, []).append(value)
 
     def _param_value(self, func_qual: str, arg: ast.arg) -> Value:
         """A parameter: its annotation, else what the function's callers pass (symbolic)."""
@@ -813,6 +835,7 @@ class Analyzer(ast.NodeVisitor):
                 label=f"{call.sdk.name} `{call.method}`", fixed=fixed, call_node=node, where=where_to_put(call))
         else:
             wrapper.fixed &= fixed
+            wrapper.more_calls.append(node)
         for f, p in supplies.items():
             wrapper.supplies.setdefault(f, p)
         wrapper.metadata_param = wrapper.metadata_param or metadata_param

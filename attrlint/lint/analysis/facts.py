@@ -100,7 +100,8 @@ class WrapperDef:
     forwards_kwargs: bool = False  # **kwargs reaches the provider call
     meta_key: str | None = None  # the provider's metadata keyword (for forwarded **kwargs)
     label: str = ""
-    call_node: ast.Call | None = None  # its LLM call
+    call_node: ast.Call | None = None  # its (first) LLM call
+    more_calls: list[ast.Call] = field(default_factory=list)  # its other LLM calls
     where: str = ""  # where attribution goes at that call, in words
 
 

@@ -39,6 +39,11 @@ def _opt_str(value: Any, what: str) -> str | None:
     return value
 
 
+def _list(value: Any, what: str) -> list[Any]:
+    _expect(isinstance(value, list), what)
+    return value
+
+
 def _int(value: Any, what: str) -> int:
     _expect(isinstance(value, int) and not isinstance(value, bool), what)
     return value
@@ -226,12 +231,14 @@ class WrapperFact:
     label: str = ""  # what it calls: "openai `chat.completions.create`"
     origin: Position | None = None  # the LLM call inside it
     where: str = ""  # where attribution goes at that call, in words
+    more: list[Position] = field(default_factory=list)  # its other LLM calls
 
     def to_data(self) -> dict[str, Any]:
         return {"qual": self.qual, "params": self.params, "kwonly": self.kwonly, "kwarg": self.kwarg,
                 "supplies": self.supplies, "fixed": self.fixed, "metadata_param": self.metadata_param,
                 "forwards_kwargs": self.forwards_kwargs, "meta_key": self.meta_key, "label": self.label,
-                "origin": self.origin.to_data() if self.origin else None, "where": self.where}
+                "origin": self.origin.to_data() if self.origin else None, "where": self.where,
+                "more": [m.to_data() for m in self.more]}
 
     @classmethod
     def from_data(cls, data: Any) -> WrapperFact:
@@ -249,6 +256,7 @@ class WrapperFact:
             label=_opt_str(data.get("label", ""), "label") or "",
             origin=Position.from_data(origin) if origin is not None else None,
             where=_opt_str(data.get("where", ""), "where") or "",
+            more=[Position.from_data(m) for m in _list(data.get("more", []), "more")],
         )
 
 

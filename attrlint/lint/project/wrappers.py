@@ -58,6 +58,7 @@ class Wrapper:
     origin: Position | None = None  # the LLM call the wrapper makes (its innermost, for wrappers of wrappers)
     origin_path: str = ""
     where: str = ""  # where attribution goes at that call, in words
+    calls: list[tuple[str, Position]] = field(default_factory=list)  # every LLM call it makes (path, position)
 
     @classmethod
     def from_fact(cls, module: str, fact: WrapperFact, path: str) -> Wrapper:
@@ -65,7 +66,7 @@ class Wrapper:
                    kwarg=fact.kwarg, supplies=dict(fact.supplies), fixed=set(fact.fixed),
                    metadata_param=fact.metadata_param, forwards_kwargs=fact.forwards_kwargs,
                    meta_key=fact.meta_key, label=fact.label, origin=fact.origin, origin_path=path,
-                   where=fact.where)
+                   where=fact.where, calls=[(path, p) for p in ([fact.origin] if fact.origin else []) + fact.more])
 
     def fixes(self, f: str) -> bool:
         """The wrapper supplies `f` itself."""
@@ -318,17 +319,31 @@ def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Find
         if len(ctx.rescanned) == before:
             break
     findings: list[Finding] = []
-    for path, at, check in judged:
-        findings.extend(_judge(ctx, rules, path, at, check))
+    # a call judged as an LLM call (here or in its file) is not judged again as a call of a
+    # wrapper the same expression may also reach; its finding names the wrapper instead
+    as_llm_call = {(path, at.line, at.col) for path, at, _ in judged}
+    as_llm_call |= {(r.path, f.line, f.column) for r in ctx.results for f in r.findings
+                    if f.code in ("ATR001", "ATR002", "ATR008")}
+    through: dict[tuple[str, int, int], str] = {}
     targeted: set[int] = set()
     for site in sites:
         wrapper = _target(site, wrappers)
         if wrapper is None:
             continue
-        targeted.add(id(wrapper))
+        if not any(wrappers.get(c) is wrapper for c in site.caller):  # a recursive call does not reach it
+            targeted.add(id(wrapper))
         if site.internal:
             continue
+        position = (site.path, site.fact.at.line, site.fact.at.col)
+        if position in as_llm_call:
+            through.setdefault(position, wrapper.describe())
+            continue
         findings.extend(_judge(ctx, rules, site.path, site.fact.at, _site_check(ctx, site, wrapper)))
+    for path, at, check in judged:
+        via = through.get((path, at.line, at.col))
+        if via:
+            check = dataclasses.replace(check, subject=f"{check.subject} (through {via})")
+        findings.extend(_judge(ctx, rules, path, at, check))
     findings.extend(_unchecked_wrappers(ctx, rules, wrappers, targeted, sites))
     yield from findings
 
@@ -357,6 +372,7 @@ def _llm_calls(ctx: ProjectContext, project: Project
                     where=project_calls.where_to_put(found.sdk))
                 if existing is not None and w.fixed is not None:
                     w.fixed &= fixed
+                w.calls.append((module.path, call.at))
                 for f, (_, param) in carried.items():
                     w.supplies.setdefault(f, param)
                 w.metadata_param = w.metadata_param or reading.metadata_param
@@ -410,15 +426,16 @@ def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[s
         short = wrapper.name.rpartition(":")[2] or wrapper.name
         if id(wrapper) not in targeted:
             carried = [f for f in required if not wrapper.fixes(f) and f not in gaps]
-            key = (wrapper.origin_path, at.line, at.col, "carried")
-            if carried and key not in seen:
-                seen.add(key)
-                pronoun = "it" if len(carried) == 1 else "them"
-                yield from _judge(ctx, rules, wrapper.origin_path, at, AttributionCheck(
-                    subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(carried),
-                    remedy="", unverifiable=(f"`{short}` takes {pronoun} from its callers, and no call in this "
-                                             f"project reaches it; add {pronoun} here or declare the wrapper "
-                                             f"in [tool.attrlint.wrappers]")))
+            pronoun = "it" if len(carried) == 1 else "them"
+            for path, call_at in wrapper.calls or [(wrapper.origin_path, at)]:
+                key = (path, call_at.line, call_at.col, "carried")
+                if carried and key not in seen:
+                    seen.add(key)
+                    yield from _judge(ctx, rules, path, call_at, AttributionCheck(
+                        subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(carried),
+                        remedy="", unverifiable=(f"`{short}` takes {pronoun} from its callers, and no call in this "
+                                                 f"project reaches it; add {pronoun} here or declare the wrapper "
+                                                 f"in [tool.attrlint.wrappers]")))
         else:
             callers = [s for s in sites if _target(s, wrappers) is wrapper and not s.internal]
             if callers and all(all(g in s.fact.context for g in gaps) for s in callers):
@@ -466,6 +483,9 @@ def _fixpoint(ctx: ProjectContext, project: Project, wrappers: dict[str, Wrapper
             module_name, func = site.caller[-1][: -len(site.fact.func or "") - 1], site.fact.func
             w = existing or Wrapper(name=f"{module_name}:{func}", params=[], label=wrapper.label,
                                     origin=wrapper.origin, origin_path=wrapper.origin_path, where=wrapper.where)
+            for call in wrapper.calls:
+                if call not in w.calls:
+                    w.calls.append(call)
             if existing is None:
                 w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
                 w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
