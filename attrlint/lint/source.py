@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from dataclasses import replace
 
@@ -74,6 +75,8 @@ def parse(text: str, path: str = "<unknown>") -> ast.Module:
     try:
         return ast.parse(text, filename=path)
     except SyntaxError as original:
+        if not _NEWER_SYNTAX.search(text) or _too_deep(text):
+            raise original from None
         rewritten = _for_this_interpreter(text)
         if rewritten is None:
             raise original from None
@@ -81,6 +84,29 @@ def parse(text: str, path: str = "<unknown>") -> ast.Module:
             return ast.parse(rewritten, filename=path)
         except SyntaxError:
             raise original from None
+
+
+# What newer syntax looks like: an f- or t-string, a `type` statement, type parameters, `except A, B`.
+_NEWER_SYNTAX = re.compile(
+    r"""(?:\b[rRbB]?[fFtT][rR]?['"])|^[ \t]*type[ \t]+\w+|\b(?:def|class)[ \t]+\w+[ \t]*\[|^[ \t]*except[^:\n(]*,""",
+    re.MULTILINE)
+MAX_DEPTH = 100  # brackets or indentation deeper than this are not handed to libcst's native parser
+
+
+def _too_deep(text: str) -> bool:
+    """Nesting that a recursive-descent parser may not survive (CPython stops at 200 brackets
+    and 100 indentation levels; libcst's native parser crashes before some of those)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    if deepest > MAX_DEPTH:
+        return True
+    return any(len(line) - len(line.lstrip(" \t")) > MAX_DEPTH * 4 for line in text.splitlines())
 
 
 def _for_this_interpreter(text: str) -> str | None:

@@ -783,14 +783,21 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
             return ValueFact(PARAM, text=node.id)
         if depth > 0:
-            config = isinstance(node, ast.Call) and isinstance(self.ev(node.func), QName) and \
-                self._project_name(self.ev(node.func).name) is None  # GenerateContentConfig(labels=...)
-            d = self.dict_of(node, calls=config)
+            d = self.dict_of(node, calls=self._is_config(node))
             if d is not None:
                 entries = tuple((key, self.describe(entry.value, depth - 1)) for key, entry in d.entries.items())
                 return ValueFact(DICT, entries=entries, complete=d.complete, spreads=tuple(sorted(d.spreads)),
                                  members=tuple(d.symbolic))
         return self.fact_of(self.ev(node))
+
+    def _is_config(self, node: ast.expr) -> bool:
+        """`GenerateContentConfig(labels=...)`, `RunnableConfig(metadata=...)`, `RunConfig(...)`:
+        an SDK's configuration object, whose keywords are its entries."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = self.ev(node.func)
+        return (isinstance(func, QName) and self._project_name(func.name) is None
+                and func.name.rsplit(".", 1)[-1].endswith(("Config", "Options")))
 
     def _context_fields(self) -> dict[str, ValueFact]:
         return {s.field: self.describe(s.value) for block in self.context for s in block}

@@ -448,7 +448,6 @@ def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[s
             subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(gaps),
             remedy=(f"no parameter of `{short}` carries {', '.join(gaps)}; add "
                     f"{'it' if len(gaps) == 1 else 'them'} here in {where}"),
-            responsible=tuple(gaps) if len(gaps) < len(required) else (),
         ))
 
 
