@@ -474,13 +474,17 @@ class UnverifiableMetadata(Rule):
     code = "ATR008"
     name = "unverifiable-metadata"
     summary = "Attribution that cannot be verified statically"
-    what = ("Under `--strict` (or when selected), reports LLM calls whose attribution cannot be "
-            "read statically (a metadata dict built by a function, a `**mapping` from elsewhere) "
-            "and which do not visibly carry every required field. A function that forwards its "
-            "own `**kwargs` or parameters to the call is a wrapper: its call sites are checked "
-            "instead, and they get this finding when what they pass cannot be read.")
-    why = ("Unverifiable calls are silent by default so adoption is not noisy; a team that wants "
-           "every call provably attributed turns this on and makes the metadata explicit.")
+    what = ("Reports LLM calls whose attribution cannot be read statically and which do not "
+            "visibly carry every required field: a `**mapping` or a metadata value from outside "
+            "the project (`json.loads(...)`, a framework's object), or a dict built in a way "
+            "the analysis cannot follow. Dicts built by project functions are followed across "
+            "modules. A function that forwards its own `**kwargs` or parameters to the call is "
+            "a wrapper: its call sites are checked instead, and they get this finding when what "
+            "they pass cannot be read; a wrapper that no call in the project reaches gets it at "
+            "its own call.")
+    why = ("A linter in CI must fail when it cannot check something: a call whose attribution "
+           "nobody can verify is a call whose cost nobody can charge back. Make the metadata "
+           "explicit, or wrap the call in `with attribution(...)`.")
     example = """
         def ask(client, ticket):
             return client.chat.completions.create(**settings.llm_kwargs())
