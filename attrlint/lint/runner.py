@@ -98,7 +98,7 @@ def run(
         key = id(config)
         if key not in config_index:
             config_index[key] = len(config_index)
-            linters[config_index[key]] = Linter(config, options)
+            linters[config_index[key]] = Linter(config, options, project_phase=project_rules)
         return config_index[key]
 
     def on_warning(message: str) -> None:
@@ -168,7 +168,7 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
 def analyse_fully(linter: Linter, paths: list[str], *, jobs: int, timeout: float) -> dict[str, FileResult]:
     """Analyse `paths` past the prefilter (for the project phase, which needs a skipped file's
     summary when it may call a wrapper), in the process pool when there are many."""
-    full = Linter(linter.config, linter.options, linter.catalogue, use_prefilter=False)
+    full = Linter(linter.config, linter.options, linter.catalogue, use_prefilter=False, project_phase=True)
     items = [(path, 0) for path in paths]
     return {paths[position]: keyed[0] for position, keyed in lint_items(items, {0: full}, jobs, timeout=timeout)}
 

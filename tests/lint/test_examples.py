@@ -40,4 +40,4 @@ def test_examples_findings_sit_where_the_comments_say(run_cli):
 def test_examples_text_summary(run_cli):
     result = run_cli("check", "examples/", "--today", TODAY, cwd=ROOT)
     assert result.stdout.splitlines()[-1] == (
-        "Found 21 findings in 6 files checked. 2 fixable with `attrlint check --fix`.")
+        "Found 23 findings in 6 files checked. 2 fixable with `attrlint check --fix`.")

@@ -101,7 +101,7 @@ def test_rules_lists_every_rule(run_cli):
     as_json = json.loads(run_cli("rules", "--format", "json").stdout)
     assert [r["code"] for r in as_json] == [r.code for r in RULES]
     assert {r["code"] for r in as_json if r["fixable"]} == {"ATR003"}
-    assert {r["code"] for r in as_json if not r["default"]} == {"ATR008"}
+    assert {r["code"] for r in as_json if not r["default"]} == set()  # fail closed: ATR008 is on by default
     assert {r["code"] for r in as_json if r["project_wide"]} == {"ATR103", "ATR104", "ATR105"}
     markdown = run_cli("rules", "--format", "markdown").stdout
     for rule in RULES:

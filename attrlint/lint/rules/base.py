@@ -39,6 +39,7 @@ class FileContext:
     required: tuple[str, ...]
     strict: bool = False
     cell: int | None = None
+    project_phase: bool = False  # calls whose attribution depends on other modules are judged there
     findings: list[Finding] = field(default_factory=list)
 
     def position(self, node: ast.AST) -> tuple[int, int, int, int]:
