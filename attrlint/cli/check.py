@@ -10,6 +10,7 @@ import click
 
 from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, today_option
 from attrlint.core.config import ConfigError
+from attrlint.lint.formats import FORMATS
 from attrlint.lint.suppression import Options
 
 MAX_FIX_PASSES = 10  # a fix may make another possible; stop when a pass changes nothing
@@ -36,9 +37,9 @@ def check_options(function):
         click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set)."),
         click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable."),
         click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition."),
-        click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github", "junit"]),
-                     default="text", show_default=True, help="Output format."),
-        click.option("--output", "output_file", type=click.Path(dir_okay=False),
+        click.option("--output-format", "--format", "output_format", type=click.Choice(FORMATS),
+                     default="text", show_default=True, help="Output format (`--format` is an alias)."),
+        click.option("--output-file", "--output", "-o", "output_file", type=click.Path(dir_okay=False),
                      help="Write the report to this file instead of standard output."),
         click.option("--statistics", is_flag=True, help="Show counts per rule instead of each finding."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings."),

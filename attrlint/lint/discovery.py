@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -38,66 +36,51 @@ def _git_visible(directory: str) -> set[str] | None:
 
 
 class Excluder:
-    """`Config.is_excluded` for many paths: the same answers, with the directory part of each
-    path resolved once and all patterns matched by one compiled regex."""
+    """`Config.is_excluded` for many paths: the same matcher (`Config.exclude_globs`), with
+    each folder's path relative to the configuration resolved once and its answer cached."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        patterns = []
-        for pattern in (*config.exclude, *config.extend_exclude):
-            pattern = pattern.rstrip("/")
-            patterns.append(pattern[2:] if pattern.startswith("./") else pattern)
-        globs = [fnmatch.translate(p) for p in patterns]
-        globs += [fnmatch.translate(p.replace("**/", "")) for p in patterns if "**/" in p]
-        self.whole = re.compile("|".join(globs)) if globs else None
-        parts = [fnmatch.translate(p) for p in patterns if "/" not in p]
-        self.part = re.compile("|".join(parts)) if parts else None
-        self.prefixes = tuple(p.rstrip("/") + "/" for p in patterns)
-        self.trees = tuple((p[:-3], p[:-2]) for p in patterns if p.endswith("/**"))
+        self.globs = config.exclude_globs()
         self._root = config.root.resolve()
-        self._dirs: dict[str, tuple[str, bool]] = {}
+        self._dirs: dict[str, tuple[str, bool, bool]] = {}  # abs folder -> (rel, inside root, excluded)
 
-    def _directory(self, directory: str) -> tuple[str, bool]:
-        """(relative POSIX path of a directory, whether one of its parts is excluded)."""
+    def _directory(self, directory: str) -> tuple[str, bool, bool]:
         known = self._dirs.get(directory)
         if known is None:
             parent, name = os.path.split(directory)
             above = self._dirs.get(parent)
-            if above is not None and name and not os.path.islink(directory):
+            if above is not None and above[1] and name and not os.path.islink(directory):
                 rel = f"{above[0]}/{name}" if above[0] else name
-                hit = above[1] or bool(self.part and self.part.match(name))
-                known = self._dirs[directory] = (rel, hit)
-                return known
-            resolved = Path(directory).resolve()
-            try:
-                rel = PurePosixPath(resolved.relative_to(self._root)).as_posix()
-            except ValueError:
-                rel = PurePosixPath(directory).as_posix()
-            if rel == ".":
-                rel = ""
-            part = self.part
-            hit = bool(part and any(part.match(p) for p in rel.split("/") if p))
-            known = self._dirs[directory] = (rel, hit)
+                inside = True
+            else:
+                rel = self.config.relpath(directory)
+                inside = Path(directory).resolve().is_relative_to(self._root)
+            known = self._dirs[directory] = (rel, inside, bool(rel) and self.globs.prunes(rel))
         return known
 
-    def __call__(self, path: str, *, link: bool | None = None) -> bool:
+    def __call__(self, path: str, *, link: bool | None = None, is_dir: bool | None = None) -> bool:
+        if link is None:
+            link = os.path.islink(path)
+        if is_dir is None:
+            is_dir = os.path.isdir(path)
+        if link:
+            return self.config.is_excluded(path, is_dir=is_dir)
+        absolute = os.path.abspath(path)
+        directory, name = os.path.split(absolute)
+        rel, _, pruned = self._directory(directory)
+        if pruned:
+            return True
+        rel = f"{rel}/{name}" if rel else name
+        return self.globs.matches(rel, is_dir=is_dir)
+
+    def prunes(self, path: str, *, link: bool | None = None) -> bool:
+        """Whether the walk skips the folder `path` whole (see Globs.prunes)."""
         if link is None:
             link = os.path.islink(path)
         if link:
-            return self.config.is_excluded(path)
-        absolute = os.path.abspath(path)
-        directory, name = os.path.split(absolute)
-        rel, excluded_part = self._directory(directory)
-        if excluded_part:
-            return True
-        rel = f"{rel}/{name}" if rel else name
-        if self.part is not None and self.part.match(name):
-            return True
-        if self.whole is not None and self.whole.match(rel):
-            return True
-        if rel.startswith(self.prefixes):
-            return True
-        return any(rel == a or rel.startswith(b) for a, b in self.trees)
+            return self.config.is_excluded(path, is_dir=True) and self.globs.prunes(self.config.relpath(path))
+        return self._directory(os.path.abspath(path))[2]
 
 
 def iter_files(
@@ -113,10 +96,12 @@ def iter_files(
     suffixes = SOURCE_SUFFIXES + ((NOTEBOOK_SUFFIX,) if notebooks else ())
     seen_inodes: set[tuple[int, int]] = set()
     if isinstance(is_excluded, Excluder):
-        def excluded(path: str, link: bool) -> bool:
-            return is_excluded(path, link=link)
+        def excluded(path: str, link: bool, is_dir: bool) -> bool:
+            if is_dir:
+                return is_excluded.prunes(path, link=link)
+            return is_excluded(path, link=link, is_dir=False)
     else:
-        def excluded(path: str, link: bool) -> bool:
+        def excluded(path: str, link: bool, is_dir: bool) -> bool:
             return is_excluded(path)
     for given in paths:
         if os.path.isfile(given) or (os.path.lexists(given) and not os.path.isdir(given)):
@@ -165,10 +150,10 @@ def iter_files(
                 except OSError:
                     continue
                 if is_dir:
-                    if not excluded(path, link):
+                    if not excluded(path, link, True):
                         subdirs.append(path)
                     continue
-                if not entry.name.endswith(suffixes) or excluded(path, link):
+                if not entry.name.endswith(suffixes) or excluded(path, link, False):
                     continue
                 if visible is not None and os.path.abspath(path) not in visible \
                         and os.path.realpath(path) not in visible:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attrlint.core.config import Config, find_pyproject, load_config
+from attrlint.core.config import CONFIG_NAMES, Config, find_config_file, load_config
 from attrlint.core.dates import today_utc
 from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.discovery import Excluder, iter_files
@@ -49,10 +49,11 @@ class ConfigResolver:
         config = self._by_dir.get(directory)
         if config is None:
             parent = self._by_dir.get(os.path.dirname(directory))
-            if parent is not None and not os.path.exists(os.path.join(directory, "pyproject.toml")):
+            if parent is not None and not any(os.path.exists(os.path.join(directory, name))
+                                              for name in CONFIG_NAMES):
                 self._by_dir[directory] = parent  # the nearest configuration is the parent's
                 return parent
-            pyproject = find_pyproject(Path(directory))
+            pyproject = find_config_file(Path(directory))
             config = self._by_file.get(pyproject)
             if config is None:
                 config = load_config(pyproject, start=Path(directory))
