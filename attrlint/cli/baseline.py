@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR
 from attrlint.core.config import ConfigError
 from attrlint.lint.suppression import Options
-from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR
 
 
 @click.command()

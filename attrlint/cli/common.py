@@ -30,6 +30,22 @@ class Fail(click.ClickException):
         click.echo(text, err=True)
 
 
+def use_colour(stream: Any) -> bool:
+    """ANSI colours: FORCE_COLOR (set, not "0") forces them, NO_COLOR (set, not empty) turns
+    them off, else only on a terminal that is not `dumb`."""
+    import os
+
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.strip().lower() not in ("0", "false", "no"):
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 ledger_option = click.option(
     "--ledger", "url", envvar="ATTRLINT_LEDGER_URL", metavar="URL",
     help="sqlite:///PATH or postgresql://... (default: ATTRLINT_LEDGER_URL, else .attrlint/ledger.db)")

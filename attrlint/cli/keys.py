@@ -13,9 +13,10 @@ import click
 from attrlint.cli.common import ledger_option, load_config, open_ledger, render_table, today_option
 from attrlint.core.config import ConfigError
 
+
 def scan(paths: tuple[str, ...], config_path: str | None):
-    from attrlint.lint.suppression import Options
     from attrlint.lint.runner import run
+    from attrlint.lint.suppression import Options
 
     return run(list(paths) or ["."], options=Options(), config_path=Path(config_path) if config_path else None,
                project_rules=False, warn=lambda m: click.echo(f"attrlint: {m}", err=True))

@@ -17,7 +17,14 @@ from typing import Any
 
 import click
 
-from attrlint.cli.common import Fail, ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import (
+    Fail,
+    ledger_option,
+    load_config,
+    open_ledger,
+    render_table,
+    today_option,
+)
 
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
 _HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",

@@ -9,17 +9,22 @@ from attrlint.keys.governance import KeyRef
 
 if TYPE_CHECKING:
     from attrlint.lint.analysis.summary import ModuleSummary
+    from attrlint.lint.noqa import NoqaUse
 
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace the text between two 1-based (line, column) positions."""
+    """Replace the text between two 1-based (line, column) positions.
+
+    `safe` is False for a fix that could change what the program does: `--fix` leaves it
+    unless `--unsafe-fixes` is given."""
 
     line: int
     column: int
     end_line: int
     end_column: int
     replacement: str
+    safe: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,12 @@ class Finding:
 
     @property
     def fixable(self) -> bool:
-        return self.fix is not None
+        """Whether `--fix` applies a fix (a safe one)."""
+        return self.fix is not None and self.fix.safe
+
+    def has_fix(self, *, unsafe: bool = False) -> bool:
+        """Whether a fix applies: a safe one, or any with `unsafe` (`--unsafe-fixes`)."""
+        return self.fix is not None and (unsafe or self.fix.safe)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (self.path, self.cell or 0, self.line, self.column, self.code)
@@ -66,5 +76,6 @@ class FileResult:
     key_refs: list[KeyRef] = field(default_factory=list)
     llm_calls: int = 0
     skipped: bool = False  # the prefilter decided the file cannot matter
-    warning: str | None = None  # a problem reading the file, for stderr
+    warning: str | None = None  # why the file could not be checked (unreadable, timed out, crashed a worker)
     summary: ModuleSummary | None = None  # what the project phase needs from this file
+    noqa: NoqaUse | None = None  # its noqa comments and what they suppressed, when ATR900 is on

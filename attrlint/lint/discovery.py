@@ -91,8 +91,15 @@ def iter_files(
     respect_gitignore: bool = True,
     notebooks: bool = True,
     on_warning: Callable[[str], None] = lambda message: None,
+    on_error: Callable[[str], None] | None = None,
 ) -> Iterator[str]:
-    """Yield source files as displayed paths (relative to the cwd when given relative)."""
+    """Yield source files as displayed paths (relative to the cwd when given relative).
+
+    `on_error` hears of what could not be checked (a path that does not exist, a broken
+    link, a folder that cannot be read); `on_warning` of what was skipped on purpose (a
+    symbolic link loop). Without `on_error`, both go to `on_warning`."""
+    if on_error is None:
+        on_error = on_warning
     suffixes = SOURCE_SUFFIXES + ((NOTEBOOK_SUFFIX,) if notebooks else ())
     seen_inodes: set[tuple[int, int]] = set()
     if isinstance(is_excluded, Excluder):
@@ -108,7 +115,7 @@ def iter_files(
             if force_exclude and is_excluded(given):
                 continue
             if not os.path.exists(given):
-                on_warning(f"{given}: cannot read: broken symbolic link")
+                on_error(f"{given}: cannot read: broken symbolic link; fix or remove the link")
                 continue
             target = os.stat(given)
             if (target.st_dev, target.st_ino) not in seen_inodes:
@@ -116,7 +123,8 @@ def iter_files(
                 yield given
             continue
         if not os.path.isdir(given):
-            on_warning(f"{given}: no such file or directory")
+            on_error(f"{given}: no such file or directory; check the path (relative paths start at the "
+                     "current directory)")
             continue
         if is_excluded(given) and given not in (".", "./") and force_exclude:
             continue
@@ -128,7 +136,7 @@ def iter_files(
             try:
                 st = os.stat(directory)
             except OSError as exc:
-                on_warning(f"{directory}: cannot read directory: {exc.strerror}")
+                on_error(f"{directory}: cannot read directory: {exc.strerror}; fix its permissions or exclude it")
                 continue
             ident = (st.st_dev, st.st_ino)
             device = st.st_dev
@@ -139,7 +147,7 @@ def iter_files(
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
             except OSError as exc:
-                on_warning(f"{directory}: cannot read directory: {exc.strerror}")
+                on_error(f"{directory}: cannot read directory: {exc.strerror}; fix its permissions or exclude it")
                 continue
             subdirs = []
             for entry in entries:
@@ -165,7 +173,7 @@ def iter_files(
                     else:
                         inode = (device, entry.inode())
                 except OSError:
-                    on_warning(f"{path}: cannot read: broken symbolic link")
+                    on_error(f"{path}: cannot read: broken symbolic link; fix or remove the link, or exclude it")
                     continue
                 if inode in seen_inodes:
                     continue
