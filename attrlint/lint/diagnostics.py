@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,6 @@ from attrlint.keys.governance import KeyRef
 
 if TYPE_CHECKING:
     from attrlint.lint.analysis.summary import ModuleSummary
-    from attrlint.lint.noqa import NoqaUse
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,42 @@ class Finding:
         data.pop("fixable", None)
         fix = data.pop("fix", None)
         return cls(fix=Edit(**fix) if fix else None, **data)
+
+
+@dataclass(frozen=True)
+class NoqaComment:
+    """One comment holding a `# noqa` directive."""
+
+    line: int  # 1-based
+    column: int  # 1-based column (characters) of the comment's `#`
+    text: str  # the whole comment
+    start: int  # where the directive starts and ends in `text`
+    end: int
+    codes: tuple[str, ...] | None  # None for a bare noqa (every code)
+
+    def atr_codes(self) -> tuple[str, ...]:
+        return tuple(c for c in self.codes or () if c.startswith("ATR"))
+
+    def without(self, codes: Collection[str]) -> str:
+        """The comment with `codes` taken out of its directive ("" when nothing is left)."""
+        keep = [c for c in self.codes or () if c not in codes]
+        head, tail = self.text[:self.start], self.text[self.end:]
+        if keep:
+            return f"{head}# noqa: {', '.join(keep)}{tail}"
+        rest = (head.rstrip() + ("  " + tail.strip() if tail.strip() else "")).strip()
+        if rest in ("", "#"):
+            return ""
+        return rest if rest.startswith("#") else "# " + rest.lstrip("# ")
+
+
+@dataclass
+class NoqaUse:
+    """A file's noqa comments and which (line, code) pairs suppressed a finding; kept on the
+    FileResult so the run can judge them once the project-wide phase has run too."""
+
+    comments: list[NoqaComment]
+    lines: dict[int, str]  # line -> its noqa as suppression reads it (see attrlint.lint.suppression)
+    used: set[tuple[int, str]] = field(default_factory=set)
 
 
 @dataclass

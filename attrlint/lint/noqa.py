@@ -11,50 +11,16 @@ import io
 import re
 import tokenize
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 
-from attrlint.lint.diagnostics import Edit, Finding
+from attrlint.lint.diagnostics import Edit, Finding, NoqaComment, NoqaUse
+
+__all__ = ["UNUSED_NOQA", "NoqaComment", "NoqaUse", "add_noqa", "may_have_noqa", "noqa_comments",
+           "unused_noqa_findings"]
 
 UNUSED_NOQA = "ATR900"
 
 _DIRECTIVE = re.compile(r"#\s*noqa(?::\s?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _SPLIT = re.compile(r"[,\s]+")
-
-
-@dataclass(frozen=True)
-class NoqaComment:
-    """One comment holding a `# noqa` directive."""
-
-    line: int  # 1-based
-    column: int  # 1-based column (characters) of the comment's `#`
-    text: str  # the whole comment
-    start: int  # where the directive starts and ends in `text`
-    end: int
-    codes: tuple[str, ...] | None  # None for a bare `# noqa`
-
-    def atr_codes(self) -> tuple[str, ...]:
-        return tuple(c for c in self.codes or () if c.startswith("ATR"))
-
-    def without(self, codes: Collection[str]) -> str:
-        """The comment with `codes` taken out of its directive ("" when nothing is left)."""
-        keep = [c for c in self.codes or () if c not in codes]
-        head, tail = self.text[:self.start], self.text[self.end:]
-        if keep:
-            return f"{head}# noqa: {', '.join(keep)}{tail}"
-        rest = (head.rstrip() + ("  " + tail.strip() if tail.strip() else "")).strip()
-        if rest in ("", "#"):
-            return ""
-        return rest if rest.startswith("#") else "# " + rest.lstrip("# ")
-
-
-@dataclass
-class NoqaUse:
-    """A file's noqa comments and which (line, code) pairs suppressed a finding; kept on the
-    FileResult so the run can judge them once the project-wide phase has run too."""
-
-    comments: list[NoqaComment]
-    lines: dict[int, str]  # line -> its noqa as suppression reads it (see attrlint.lint.suppression)
-    used: set[tuple[int, str]] = field(default_factory=set)
 
 
 def may_have_noqa(text: str) -> bool:
