@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from attrlint.core.config import Config
@@ -19,13 +20,13 @@ def _git_visible(directory: str) -> set[str] | None:
     try:
         top = subprocess.run(
             ["git", "-C", directory, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True, text=True, timeout=10, check=False,
         )
         if top.returncode != 0:
             return None
         listing = subprocess.run(
             ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60,
+            capture_output=True, timeout=60, check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -57,6 +57,14 @@ def test_broken_symbolic_link_exits_2(run_cli, tmp_path):
     assert "attrlint: error: gone.py: cannot read: broken symbolic link; fix or remove the link" in result.stderr
 
 
+def test_baseline_is_not_written_when_a_path_could_not_be_checked(run_cli, tmp_path):
+    write_tree(tmp_path, {"bad.py": UNATTRIBUTED})
+    result = run_cli("baseline", "bad.py", "nosuch.py", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "attrlint: error: could not check 1 file(s) or path(s); the baseline was not written" in result.stderr
+    assert not (tmp_path / ".attrlint-baseline.json").exists()
+
+
 # -- rule codes ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "message"), [
