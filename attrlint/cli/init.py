@@ -6,8 +6,8 @@ import datetime as dt
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 import click
 

@@ -17,7 +17,16 @@ from typing import Any
 
 import click
 
-from attrlint.cli.common import Fail, ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import (
+    Fail,
+    LedgerCommand,
+    ledger_option,
+    load_config,
+    open_ledger,
+    render_table,
+    today_option,
+    verbose_option,
+)
 
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
 _HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",
@@ -42,9 +51,17 @@ def _label(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
-@click.group()
-def ledger() -> None:
-    """Report, export, reprice and reconcile the cost ledger."""
+class _LedgerGroup(click.Group):
+    command_class = LedgerCommand
+
+
+@click.group(cls=_LedgerGroup)
+@verbose_option
+def ledger(verbose: bool) -> None:
+    """Report, export, reprice and reconcile the cost ledger.
+
+    These commands read what the runtime recorded: a ledger that does not exist is an error
+    (exit 2), never a new empty one; a database error is one line (--verbose for more)."""
 
 
 @ledger.command()

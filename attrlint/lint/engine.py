@@ -10,14 +10,23 @@ import ast
 
 from attrlint.core.catalogue import Catalogue, is_key_shaped, load_catalogue, shadowing_roots
 from attrlint.core.config import Config
-from attrlint.lint.analysis.summary import CallFact, ModuleSummary, Position, WrapperFact
 from attrlint.keys.governance import KeyRef
+from attrlint.lint.analysis.summary import CallFact, ModuleSummary, Position, WrapperFact
 from attrlint.lint.diagnostics import FileResult, Finding
+from attrlint.lint.noqa import UNUSED_NOQA, NoqaUse, may_have_noqa, noqa_comments
 from attrlint.lint.prefilter import Prefilter
 from attrlint.lint.rules import all_rules, file_rules
 from attrlint.lint.rules.base import FileContext
 from attrlint.lint.source import decode, parse, with_scopes
-from attrlint.lint.suppression import NOQA_NONE, Options, Suppressor, enabled_codes, file_noqa, line_noqa
+from attrlint.lint.suppression import (
+    NOQA_NONE,
+    Options,
+    Suppressor,
+    enabled_codes,
+    file_noqa,
+    line_noqa,
+    noqa_map,
+)
 
 
 class Linter:
@@ -41,6 +50,10 @@ class Linter:
         self.prefilter = Prefilter(self.catalogue, config)
         self.strict = self.options.strict or config.strict
         self.local_roots = shadowing_roots(config.root, self.catalogue)
+        self.track_noqa = UNUSED_NOQA in self.codes
+        # A whole run (attrlint.lint.runner) judges unused noqa after the project phase; a
+        # single file (stdin, the editor, library calls) judges it here, for the per-file rules.
+        self.defer_unused_noqa = False
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -66,7 +79,9 @@ class Linter:
         result = FileResult(path=path)
         if file_noqa(text):
             return result
-        if tree is None and self.use_prefilter and not self.prefilter(text):
+        tracking = (self.track_noqa and cell is None and not keep_noqa and may_have_noqa(text)
+                    and not (real_path or path).endswith(".ipynb"))
+        if tree is None and self.use_prefilter and not self.prefilter(text) and not (tracking and "ATR" in text):
             result.skipped = True
             return result
         lines = text.splitlines()
@@ -78,7 +93,9 @@ class Linter:
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self.unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
         try:
-            from attrlint.lint.analysis.analyzer import Analyzer  # only files past the prefilter need it
+            from attrlint.lint.analysis.analyzer import (
+                Analyzer,  # only files past the prefilter need it
+            )
 
             module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
@@ -90,7 +107,15 @@ class Linter:
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = with_scopes(self._suppress(ctx.findings, lines, real_path or path, keep_noqa), tree)
+        use = NoqaUse(noqa_comments(text), noqa_map(lines)) if tracking else None
+        if use is not None and not use.comments:
+            use = None
+        kept = self._suppress(ctx.findings, lines, real_path or path, keep_noqa, use)
+        if use is not None:
+            result.noqa = use
+            if not self.defer_unused_noqa:
+                kept = sorted(kept + self.unused_noqa(path, use, real_path=real_path), key=Finding.sort_key)
+        result.findings = with_scopes(kept, tree)
         result.key_refs = self._key_refs(ctx)
         summary = summarise(ctx)
         if summary:
@@ -106,7 +131,20 @@ class Linter:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool) -> list[Finding]:
+    def unused_noqa(self, path: str, use: NoqaUse, *, real_path: str | None = None,
+                    whole_run: bool = False) -> list[Finding]:
+        """ATR900 findings for a file's noqa comments, through the usual suppression. Without
+        `whole_run`, codes of rules that also report in the project phase are not judged."""
+        from attrlint.lint.noqa import unused_noqa_findings
+        from attrlint.lint.rules import Phase, rules_by_code
+
+        known = rules_by_code()
+        undecidable = () if whole_run else [code for code, rule in known.items() if rule.phases != Phase.FILE]
+        found = unused_noqa_findings(path, use, known=known, enabled=self.codes, undecidable=undecidable)
+        return [f for f in found if self.suppressor.keep(f.code, real_path or path, use.lines.get(f.line, NOQA_NONE))]
+
+    def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool,
+                  use: NoqaUse | None = None) -> list[Finding]:
         kept = []
         for finding in findings:
             noqa = NOQA_NONE
@@ -114,6 +152,8 @@ class Linter:
                 noqa = line_noqa(lines[finding.line - 1])
             if self.suppressor.keep(finding.code, path, noqa):
                 kept.append(finding)
+            elif use is not None and noqa and self.suppressor.keep(finding.code, path):
+                use.used.add((finding.line, finding.code))  # the noqa is what suppressed it
         kept.sort(key=Finding.sort_key)
         return kept
 

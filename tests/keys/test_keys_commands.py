@@ -75,11 +75,11 @@ def test_keys_check_on_the_examples(run_cli):
     result = run_cli("keys", "check", "--today", TODAY, cwd=EXAMPLES)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "pyproject.toml:38:1: error: key `OPENAI_KEY_BILLING` has no owner and no expires: every key needs an "
+        "pyproject.toml:39:1: error: key `OPENAI_KEY_BILLING` has no owner and no expires: every key needs an "
         "owner to call and an expiry date to rotate by",
-        "pyproject.toml:41:1: error: key `OPENAI_KEY_MARKETING` names agent `marketing`, which is not declared "
+        "pyproject.toml:42:1: error: key `OPENAI_KEY_MARKETING` names agent `marketing`, which is not declared "
         "in [tool.attrlint.agents] (billing, research, support)",
-        "pyproject.toml:33:1: error: key `ANTHROPIC_KEY_RESEARCH` expired on 2025-06-30 (owner: "
+        "pyproject.toml:34:1: error: key `ANTHROPIC_KEY_RESEARCH` expired on 2025-06-30 (owner: "
         "research@acme.example): rotate it",
     ]
     assert "5 keys registered: 3 errors, 0 warnings." in result.stderr

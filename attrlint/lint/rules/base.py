@@ -156,7 +156,8 @@ class Rule:
             textwrap.indent(textwrap.fill(cls.fix_safety, 88), "  "),
         ]
         if not cls.default_enabled:
-            parts += ["", "Off by default: enable with --strict or select it."]
+            how = "select it" if cls.family == "suppression" else "enable with --strict or select it"
+            parts += ["", f"Off by default: {how}."]
         if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
         return "\n".join(parts)

@@ -26,7 +26,8 @@ def classify_bulk(tickets):
 
 
 def bulk_metadata(tickets):
-    return {"ticket_id": ",".join(t.id for t in tickets), "agent_id": "support"}
+    # ATR900 (selected in pyproject.toml): this noqa suppresses nothing any more
+    return {"ticket_id": ",".join(t.id for t in tickets), "agent_id": "support"}  # noqa: ATR004
 
 
 def classify_with_options(ticket, raw_options):
