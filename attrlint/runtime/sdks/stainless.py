@@ -95,6 +95,10 @@ class _Pending:
         with self._lock:
             return self._items.get(key)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def pop(self, key: str) -> Any:
         with self._lock:
             return self._items.pop(key, None)
