@@ -51,7 +51,8 @@ class MockAPI:
     stored: dict[str, Any] = field(default_factory=dict)  # background responses and batches it was given
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content) if request.content else {}
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        body = json.loads(request.content) if request.content and not multipart else {}
         path = request.url.path
         self.requests.append((path, body))
         if self.fail_with:
