@@ -5,10 +5,6 @@ it is a copy made with the SDK's own `copy()` (the one `with_options` uses), so 
 `OpenAI`/`Anthropic`/... instance: every method, property, `with_options`, `with_raw_response`
 and streaming helper behaves as the SDK defines it. The one change is the copy's `request`,
 which every resource method of both SDKs goes through (attrlint.runtime.sdks.stainless).
-
-`google.genai.Client`, boto3 `bedrock-runtime` clients, `mistralai.Mistral` and
-`cohere.ClientV2` are instrumented in place, through the SDK's own extension point (see
-attrlint.runtime.sdks), and returned.
 """
 
 from __future__ import annotations
@@ -24,9 +20,8 @@ ClientT = TypeVar("ClientT")
 
 def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,
                environment: str | None = None) -> ClientT:
-    """An instrumented client: for `openai` and `anthropic`, a copy of the same class used
-    exactly like the original; for google-genai, boto3 bedrock-runtime, mistralai and cohere
-    clients, the client itself, instrumented in place.
+    """An instrumented copy of an `openai` or `anthropic` client (sync or async; Azure, Bedrock,
+    Vertex and Foundry too), an instance of the same class used exactly like the original.
 
     Each model call is checked for attribution before it is sent and recorded on `ledger`
     (default: `default_ledger()`) when it ends. `strict` (default `[tool.attrlint] strict`)
@@ -34,15 +29,9 @@ def instrument(client: ClientT, *, agent_id: str | None, ledger: Any = None, str
     `unattributed`. `environment` defaults to `ATTRLINT_ENVIRONMENT`, then to the
     `[tool.attrlint.keys]` entry of the env var holding the client's key.
     """
-    family = family_of(client)
+    family_of(client)
     settings = client_settings(client, agent_id=agent_id, ledger=ledger, strict=strict, environment=environment)
-    if family in ("openai", "anthropic"):
-        return patch_client(uninstrumented_copy(client), settings)  # type: ignore[no-any-return]
-    from attrlint.runtime.sdks import bedrock, cohere, google_genai, mistral
-
-    hooks = {"google-genai": google_genai.instrument, "bedrock": bedrock.instrument,
-             "mistral": mistral.instrument, "cohere": cohere.instrument}
-    return hooks[family](client, settings)  # type: ignore[no-any-return]
+    return patch_client(uninstrumented_copy(client), settings)  # type: ignore[no-any-return]
 
 
 def patch_client(client: Any, settings: Settings) -> Any:

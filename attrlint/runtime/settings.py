@@ -69,55 +69,20 @@ def key_env_names(key: str | None) -> str | None:
 def family_of(client: Any) -> str:
     """The SDK family of a client object, or TypeError naming the clients `instrument` takes."""
     root = type(client).__module__.split(".", 1)[0]
-    name = type(client).__name__
     if root in ("openai", "anthropic") and hasattr(client, "copy") and hasattr(client, "request"):
         return root
-    if root == "google" and type(client).__module__.startswith("google.genai") and hasattr(client, "_api_client"):
-        return "google-genai"
-    if root == "botocore" and getattr(getattr(client, "meta", None), "service_model", None) is not None:
-        if client.meta.service_model.service_name == "bedrock-runtime":
-            return "bedrock"
-    if root == "mistralai" and hasattr(client, "sdk_configuration"):
-        return "mistral"
-    if root == "cohere" and hasattr(client, "_client_wrapper"):
-        return "cohere"
-    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{name} is not a client attrlint records "
-                    "(openai, anthropic incl. Bedrock and Vertex, google.genai.Client, a boto3 bedrock-runtime "
-                    "client, mistralai.Mistral, cohere.ClientV2); for frameworks and litellm use install()")
+    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{type(client).__name__} is not an openai or "
+                    "anthropic client (OpenAI, AsyncOpenAI, AzureOpenAI, Anthropic, AsyncAnthropic, AnthropicBedrock, "
+                    "AnthropicVertex, AnthropicFoundry and their async forms); frameworks built on them: install()")
 
 
 def base_url_of(client: Any, family: str) -> Any:
     """Where a client sends its requests."""
-    if family in ("openai", "anthropic"):
-        return getattr(client, "base_url", None)
-    if family == "google-genai":
-        api = client._api_client
-        options = getattr(api, "_http_options", None)
-        return getattr(options, "base_url", None)
-    if family == "bedrock":
-        return client.meta.endpoint_url
-    if family == "mistral":
-        config = client.sdk_configuration
-        return config.get_server_details()[0] if hasattr(config, "get_server_details") else config.server_url
-    if family == "cohere":
-        return client._client_wrapper.get_base_url()
-    return None
+    return getattr(client, "base_url", None)
 
 
 def api_key_of(client: Any, family: str) -> str | None:
-    if family in ("openai", "anthropic"):
-        key = getattr(client, "api_key", None)
-    elif family == "google-genai":
-        key = getattr(client._api_client, "api_key", None)
-    elif family == "mistral":
-        security = getattr(client.sdk_configuration, "security", None)
-        key = getattr(security, "api_key", None) if security is not None and not callable(security) else None
-    elif family == "cohere":
-        token = getattr(client._client_wrapper, "_token", None)
-        key = token if isinstance(token, str) else None
-    else:  # bedrock: an AWS access key id is an identifier, not a secret; fingerprint it all the same
-        credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
-        key = getattr(credentials, "access_key", None)
+    key = getattr(client, "api_key", None)
     return key if isinstance(key, str) else None
 
 

@@ -25,6 +25,17 @@ ANTHROPIC_USAGE = {"input_tokens": 1000, "cache_read_input_tokens": 400, "cache_
                    "output_tokens": 100, "service_tier": "standard"}
 
 
+IMAGES_USAGE = {"input_tokens": 60, "input_tokens_details": {"text_tokens": 60, "image_tokens": 0},
+                "output_tokens": 1056, "total_tokens": 1116}
+BATCH_OUTPUT = (json.dumps({"id": "batch_req_1", "custom_id": "req-1", "error": None, "response": {
+    "status_code": 200, "request_id": "req_b1", "body": {
+        "id": "chatcmpl-b1", "object": "chat.completion", "created": 1780000000, "model": "gpt-4o-mini-2024-07-18",
+        "choices": [], "usage": CHAT_USAGE}}}) + "\n").encode()
+MESSAGE_BATCH_RESULTS = (json.dumps({"custom_id": "q1", "result": {"type": "succeeded", "message": {
+    "id": "msg_b1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
+    "stop_reason": "end_turn", "stop_sequence": None, "usage": ANTHROPIC_USAGE}}}) + "\n").encode()
+
+
 def _sse(events: list[tuple[str | None, Any]]) -> bytes:
     out = []
     for name, data in events:
@@ -64,7 +75,8 @@ class MockAPI:
         if path.endswith("/chat/completions"):
             return self.chat(body)
         if request.method == "GET" or path.endswith(("/batches", "/completions", "/images/generations",
-                                                      "/audio/transcriptions", "/audio/speech")):
+                                                      "/images/edits", "/audio/transcriptions",
+                                                      "/audio/translations", "/audio/speech")):
             found = self.more(request, path, body)
             if found is not None:
                 return found
@@ -89,12 +101,13 @@ class MockAPI:
                 "choices": [{"index": 0, "text": "Hello", "finish_reason": "stop", "logprobs": None}],
                 "usage": self.extra.get("completions_usage", {"prompt_tokens": 50, "completion_tokens": 7,
                                                                "total_tokens": 57})})
-        if path.endswith("/images/generations"):
+        if path.endswith(("/images/generations", "/images/edits")):
+            usage = self.extra.get("images_usage", IMAGES_USAGE if str(model).startswith("gpt-image") else None)
             return httpx2.Response(200, json={"created": 1700000000, "data": [{"b64_json": "aGk="}],
-                                              **({"usage": self.extra["images_usage"]}
-                                                 if "images_usage" in self.extra else {})})
-        if path.endswith("/audio/transcriptions"):
-            return httpx2.Response(200, json={"text": "hello", "usage": self.extra["transcription_usage"]})
+                                              **({"usage": usage} if usage else {})})
+        if path.endswith(("/audio/transcriptions", "/audio/translations")):
+            usage = self.extra.get("transcription_usage", {"type": "duration", "seconds": 12})
+            return httpx2.Response(200, json={"text": "hello", "usage": usage})
         if path.endswith("/audio/speech"):
             return httpx2.Response(200, content=b"ID3fake-mp3", headers={"content-type": "audio/mpeg"})
         if path.endswith("/v1/batches"):
@@ -107,7 +120,7 @@ class MockAPI:
             batch = {**self.stored[path.rsplit("/", 1)[1]], "status": "completed", "output_file_id": "file-out"}
             return httpx2.Response(200, json=batch)
         if path == "/v1/files/file-out/content":
-            return httpx2.Response(200, content=self.extra["batch_output"])
+            return httpx2.Response(200, content=self.extra.get("batch_output", BATCH_OUTPUT))
         if request.method == "GET" and path.startswith("/v1/responses/"):
             stored = self.stored[path.rsplit("/", 1)[1]]
             done = self.extra.get("background_done", True)
@@ -120,7 +133,7 @@ class MockAPI:
         if path.endswith("/v1/messages/batches/msgbatch_1"):
             return httpx2.Response(200, json=self._message_batch("ended"))
         if path.endswith("/v1/messages/batches/msgbatch_1/results"):
-            return httpx2.Response(200, content=self.extra["message_batch_results"],
+            return httpx2.Response(200, content=self.extra.get("message_batch_results", MESSAGE_BATCH_RESULTS),
                                    headers={"content-type": "application/binary"})
         return None
 
