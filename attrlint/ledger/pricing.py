@@ -171,6 +171,8 @@ class Pricer:
         if rates is None:
             return None, None
         if extra:
+            if not _known_usage_keys(extra):
+                return None, None  # a usage kind genai-prices cannot price (DALL-E's image count)
             return _to_nanos(rates.cost_extra(inp, cached, cache_write, out, extra)), rates.source  # type: ignore[union-attr]
         return rates.cost_nanos(inp, cached, cache_write, out), rates.source  # type: ignore[union-attr]
 
@@ -236,6 +238,12 @@ def _calc(model_price: Any, inp: int, cache_read: int, cache_write: int, out: in
     usage = GenaiUsage(input_tokens=inp, cache_read_tokens=cache_read,
                        cache_write_tokens=cache_write, output_tokens=out, **(extra or {}))
     return Decimal(model_price.calc_price(usage)["total_price"])
+
+
+def _known_usage_keys(extra: dict[str, int]) -> bool:
+    from genai_prices.types import _reported_usage_keys  # the usage keys genai-prices prices
+
+    return set(extra) <= _reported_usage_keys()
 
 
 def price_context(service_tier: str | None) -> dict[str, str] | None:

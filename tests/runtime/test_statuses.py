@@ -182,3 +182,11 @@ def test_install_records_background_and_failed_alike(api, ledger):
 
 def test_mock_api_is_the_only_server(api: MockAPI):
     assert api.requests == []
+
+
+def test_dall_e_images_are_counted_and_recorded_unpriced_never_at_zero(openai_client, ledger):
+    client = instrument(openai_client, agent_id="triage", ledger=ledger)
+    with attribution(ticket_id="T-1", customer_id="acme"):
+        client.images.generate(model="dall-e-3", prompt="a cat", size="1024x1024", quality="hd")
+    record = only(ledger)
+    assert (record.status, record.cost, record.usage_extra) == ("unpriced", None, {"images": 1})

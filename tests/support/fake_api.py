@@ -102,7 +102,8 @@ class MockAPI:
                 "usage": self.extra.get("completions_usage", {"prompt_tokens": 50, "completion_tokens": 7,
                                                                "total_tokens": 57})})
         if path.endswith(("/images/generations", "/images/edits")):
-            usage = self.extra.get("images_usage", IMAGES_USAGE if str(model).startswith("gpt-image") else None)
+            edit = path.endswith("/edits")  # multipart: the model is in the form, and edits are gpt-image's
+            usage = self.extra.get("images_usage", IMAGES_USAGE if edit or str(model).startswith("gpt-image") else None)
             return httpx2.Response(200, json={"created": 1700000000, "data": [{"b64_json": "aGk="}],
                                               **({"usage": usage} if usage else {})})
         if path.endswith(("/audio/transcriptions", "/audio/translations")):
