@@ -246,3 +246,32 @@ def _record(family: str, line: Mapping[str, Any], known: Submitted, recorded: An
 class _Obj:
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.status = data.get("status")
+
+
+def import_results(lines: Iterable[Mapping[str, Any]], *, family: str, settings: Settings,
+                   batch_id: str | None = None, requests: Mapping[str, Mapping[str, Any]] | None = None,
+                   created_us: int | None = None) -> int:
+    """Record a batch results file fetched outside the runtime (`attrlint ledger import-batch`):
+    one row per request at the batch price, attributed by the enclosing attribution(...) and,
+    per request, by the `metadata` of its line in the requests file. Returns the rows queued."""
+    fields, source, missing = gather(settings, None)
+    own = {cid: Attribution(*_own(settings, meta)) for cid, meta in (requests or {}).items()}
+    known = Submitted(family, settings, Attribution(fields, source, not missing), own, batch_id=batch_id,
+                      created_us=created_us)
+    return sum(1 for _ in record_lines(family, lines, known, None))
+
+
+def _own(settings: Settings, meta: Mapping[str, Any]) -> tuple[dict[str, str], str | None, bool]:
+    fields, source, missing = gather(settings, meta)
+    return fields, source, not missing
+
+
+def request_metadata(lines: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """custom_id -> the request's metadata, from a batch requests (input) file of either provider."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for line in lines:
+        body = line.get("body") or line.get("params") or {}
+        meta = body.get("metadata") if isinstance(body, Mapping) else None
+        if line.get("custom_id") is not None and isinstance(meta, Mapping):
+            out[str(line["custom_id"])] = meta
+    return out
