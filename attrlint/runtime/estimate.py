@@ -90,5 +90,5 @@ def _cached(name: str) -> bool:
         cache_dir = os.path.join(tempfile.gettempdir(), "data-gym-cache")
     if not cache_dir:
         return False
-    key = hashlib.sha1(_BLOB.format(name).encode()).hexdigest()  # noqa: S324 - tiktoken's cache key
+    key = hashlib.sha1(_BLOB.format(name).encode()).hexdigest()  # tiktoken's cache key
     return os.path.exists(os.path.join(cache_dir, key))

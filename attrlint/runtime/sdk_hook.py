@@ -21,7 +21,6 @@ import inspect
 import logging
 import threading
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
