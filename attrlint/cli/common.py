@@ -78,16 +78,17 @@ def load_config(config_path: str | Path | None = None) -> Any:
         raise Fail(str(exc)) from None
 
 
-def open_ledger(url: str | None, config: Any = None) -> Any:
+def open_ledger(url: str | None, config: Any = None, *, create: bool = False) -> Any:
     """The existing ledger at `url`, opened and checked, priced with the configuration's
-    overrides. The commands that call this read (or reprice) what was recorded: a SQLite
-    ledger that does not exist is an error, never a new empty file or folder."""
+    overrides. The commands that read (or reprice) what was recorded call this without
+    `create`: a SQLite ledger that does not exist is an error, never a new empty file or
+    folder. Commands that record (`ledger import-batch`) pass `create=True`."""
     from attrlint.ledger import Ledger, LedgerError
     from attrlint.ledger.pricing import Pricer
 
     ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
     sqlite_path = _sqlite_path(ledger.url)
-    if sqlite_path is not None and not sqlite_path.is_file():
+    if sqlite_path is not None and not create and not sqlite_path.is_file():
         where = "set by --ledger" if url else ("from ATTRLINT_LEDGER_URL" if os.environ.get("ATTRLINT_LEDGER_URL")
                                                else "the default, .attrlint/ledger.db in the current directory")
         raise Fail(f"no ledger at {sqlite_path} ({where}): nothing has been recorded there; pass the ledger the "
