@@ -237,3 +237,51 @@ def test_a_site_that_reaches_several_overrides_names_each(findings):
     assert (code, path, line) == ("ATR001", "service.py", 4)
     assert "`providers:AzureProvider.generate` (litellm `image_generation`, providers.py:13)" in message
     assert " or to wrapper `providers:OpenAIProvider.generate` (litellm `image_generation`, providers.py:9)" in message
+
+
+# -- a generic helper names its callers ---------------------------------------------------------------
+
+HELPER = {
+    "llm.py": """
+        from openai import OpenAI
+
+        client = OpenAI(api_key=KEY)
+
+        def summarize(text):
+            return client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+
+        def for_ticket(ticket, text):
+            return client.chat.completions.create(model="gpt-4o", messages=[])
+        """,
+    # no SDK name in this file: it is analysed because it may call the helper
+    "views.py": """
+        from llm import summarize
+
+        def handle(request):
+            return summarize(request.body)
+
+        def nightly():
+            summarize("x")
+        """,
+}
+
+
+def test_a_helper_with_no_field_in_scope_names_its_callers(findings):
+    found = findings(HELPER)
+    assert [(code, path, line) for code, path, line, _ in found] == [("ATR001", "llm.py", 6), ("ATR001", "llm.py", 9)]
+    helper, with_ticket = found[0][3], found[1][3]
+    assert helper.endswith("; `summarize` has no ticket, customer or agent in scope: its callers can wrap their "
+                           "call in `with attribution(...)`: `handle` (views.py:4), `nightly` (views.py:7)")
+    assert "callers" not in with_ticket  # a ticket is in scope: the remedy at the call applies
+
+
+def test_callers_are_named_from_the_cache_too(tmp_path, monkeypatch):
+    write_tree(tmp_path, {"pyproject.toml": "[tool.attrlint]\n",
+                          **{name: textwrap.dedent(src) for name, src in HELPER.items()}})
+    monkeypatch.chdir(tmp_path)
+    cache = str(tmp_path / "cache")
+    runs = [run(["."], options=Options(), jobs=1, use_cache=True, cache_dir=cache, warn=lambda m: None)
+            for _ in range(2)]
+    first, second = ([(f.code, f.line, f.message) for f in r.findings] for r in runs)
+    assert first == second and len(first) == 2
+    assert "`handle` (views.py:4)" in first[0][2]

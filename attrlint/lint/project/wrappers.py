@@ -332,8 +332,9 @@ def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Find
         # lazy proxy, a factory with no SDK name in it), and files that may call a new wrapper
         before = len(ctx.rescanned)
         _analyse_skipped(ctx, _referenced(ctx, project))
-        _rescan(ctx, set(wrappers) - scanned, project)
-        scanned |= set(wrappers)
+        wanted = set(wrappers) | _helpers(ctx, project)
+        _rescan(ctx, wanted - scanned, project)
+        scanned |= wanted
         if len(ctx.rescanned) == before:
             break
     findings: list[Finding] = []
@@ -365,7 +366,83 @@ def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Find
             check = dataclasses.replace(check, subject=f"{check.subject} (through {via})")
         findings.extend(_judge(ctx, rules, path, at, check))
     findings.extend(_unchecked_wrappers(ctx, rules, wrappers, targeted, sites))
-    yield from findings
+    yield from _with_callers(ctx, project, sites, findings)
+
+
+def _helpers(ctx: ProjectContext, project: Project) -> set[str]:
+    """Functions holding a per-file ATR001/ATR002 finding: their callers are named in it, so
+    files that may call them are analysed too."""
+    by_path = {module.path: module for module in project.modules.values()}
+    names: set[str] = set()
+    for result in ctx.results:
+        module = by_path.get(result.path)
+        if module is None:
+            continue
+        for finding in result.findings:
+            if finding.scope and finding.code in ("ATR001", "ATR002"):
+                names.update(f"{name}.{finding.scope}" for name in module.names
+                             if f"{name}.{finding.scope}" in project.functions)
+    return names
+
+
+def _with_callers(ctx: ProjectContext, project: Project, sites: list[Site],
+                  findings: list[Finding]) -> list[Finding]:
+    """A call with no attribution in a helper that has none of the required fields in scope
+    (no parameter names them) is fixed where the helper is called: name those callers.
+
+    Returns the project findings with the callers added, plus a copy of each per-file finding
+    that gains them (the runner keeps a project-phase finding in place of a per-file one at
+    the same position and code)."""
+    by_path = {module.path: module for module in project.modules.values()}
+    callers: dict[str, list[Site]] = {}
+    for site in sites:
+        for target in site.targets:
+            if target not in site.caller:  # a recursive call is no caller
+                callers.setdefault(target, []).append(site)
+
+    def hint(finding: Finding) -> str:
+        module = by_path.get(finding.path)
+        if module is None or not finding.scope or finding.code not in ("ATR001", "ATR002"):
+            return ""
+        names = [f"{name}.{finding.scope}" for name in module.names]
+        definition = next((project.functions[n] for n in names if n in project.functions), None)
+        if definition is None:
+            return ""
+        fact = definition.fact
+        required = ctx.config.required_for(finding.path)
+        params = [*getattr(fact, "params", ()), *getattr(fact, "kwonly", ())]
+        stems = list(dict.fromkeys(f.removesuffix("_id") for f in required))
+        if any(stem in param.lower() for param in params for stem in stems):
+            return ""  # a field is in scope: the remedy at the call applies
+        found: dict[tuple[str, int], Site] = {}
+        for name in names:
+            for site in callers.get(name, ()):
+                found.setdefault((site.path, site.fact.at.line), site)
+        if not found:
+            return ""
+        shown = sorted(found.values(), key=lambda s: (s.path, s.fact.at.line))
+        listed = ", ".join(f"`{s.fact.func or '<module>'}` ({s.path.removeprefix('./')}:{s.fact.at.line})"
+                           for s in shown[:3])
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        short = finding.scope.rsplit(".", 1)[-1]
+        named = ", ".join(stems[:-1]) + f" or {stems[-1]}" if len(stems) > 1 else stems[0]
+        return (f"; `{short}` has no {named} in scope: its callers can wrap their call in "
+                f"`with attribution(...)`: {listed}{more}")
+
+    out: list[Finding] = []
+    replaced: set[tuple[str, int, int, str]] = set()
+    for finding in findings:
+        extra = hint(finding)
+        out.append(dataclasses.replace(finding, message=finding.message + extra) if extra else finding)
+        replaced.add((finding.path, finding.line, finding.column, finding.code))
+    for result in ctx.results:
+        for finding in result.findings:
+            if (finding.path, finding.line, finding.column, finding.code) in replaced:
+                continue
+            extra = hint(finding)
+            if extra:
+                out.append(dataclasses.replace(finding, message=finding.message + extra))
+    return out
 
 
 def _llm_calls(ctx: ProjectContext, project: Project
