@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attrlint.core.catalogue import Catalogue
+from attrlint.core.catalogue import Catalogue, key_prefixes
 
 
 def redact(secret: str) -> str:
@@ -16,6 +16,9 @@ def redact(secret: str) -> str:
 
 def redact_text(text: str, catalogue: Catalogue) -> str:
     """Replace every key-format match in `text` by its redacted form."""
+    prefixes = key_prefixes(catalogue.key_regex)
+    if prefixes is not None and not any(p in text for p in prefixes):
+        return text  # substring tests are far cheaper than the regex
     if not catalogue.key_regex.search(text):
         return text
     return catalogue.key_regex.sub(lambda m: redact(m.group(0)), text)
