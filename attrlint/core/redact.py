@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from attrlint.core.catalogue import Catalogue, key_prefixes
 
 
@@ -24,12 +26,19 @@ def redact_text(text: str, catalogue: Catalogue) -> str:
     return catalogue.key_regex.sub(lambda m: redact(m.group(0)), text)
 
 
+_USERINFO = re.compile(r"(^|[/:])([^/:@\s]*):([^@/\s]+)@")
+
+
 def redact_url(url: str) -> str:
-    """A URL without its password, for messages."""
+    """A URL without its password, for messages; malformed ones too (`postgresql:/user:pw@host`)."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        password = None
+    if password:
+        netloc = parts.netloc.replace(f":{password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", url)

@@ -11,9 +11,10 @@ from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
-def _isolated(isolated: Any) -> None:
+def _isolated(isolated: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every runtime test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
-    from the environment, and `uninstall()` afterwards."""
+    from the environment, and `uninstall()` afterwards; spill folders under the test's directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture
