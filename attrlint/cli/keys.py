@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from attrlint.cli.common import ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import Fail, ledger_notes, ledger_option, load_config, open_ledger, render_table, today_option
 from attrlint.core.config import ConfigError
 
 def scan(paths: tuple[str, ...], config_path: str | None):
@@ -163,6 +163,7 @@ def audit_keys(url, days, today, config_path, max_unattributed, output_format) -
     """The registry joined with the ledger: usage, cost and expiry per key; keys to retire,
     expired keys in use, cost spikes, unattributed calls, unregistered keys. Exit 1 on findings."""
     from attrlint.keys.audit import audit, history_start, render_text
+    from attrlint.ledger import LedgerError
 
     config = load_config(config_path)
     if not config.keys:
@@ -172,8 +173,13 @@ def audit_keys(url, days, today, config_path, max_unattributed, output_format) -
     try:
         result = audit(config, book.records(since=history_start(today, days)), today=today, days=days,
                        max_unattributed=max_unattributed)
+        notes = ledger_notes(book)
+    except LedgerError as exc:
+        raise Fail(str(exc)) from None
     finally:
         book.close()
+    for note in notes:
+        click.echo(note, err=True)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

@@ -1,23 +1,36 @@
-"""`attrlint ledger`: cost reports, exports, repricing and invoice reconciliation.
+"""`attrlint ledger`: cost reports, exports, repricing, invoice reconciliation, spill replay
+and integrity checks.
 
-Exit codes: 0 done; 2 a usage, configuration or ledger error (the message names the file or
-key and what to do)."""
+Exit codes: 0 done; 1 `check`/`replay` found something to act on (a damaged database, rows
+still in spill files, damaged spill lines); 2 a usage, configuration or ledger error (one line
+naming the file, URL or key and what to do)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import click
 
-from attrlint.cli.common import Fail, ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import (
+    Fail,
+    csv_line,
+    ledger_notes,
+    ledger_option,
+    load_config,
+    neutralise_formula,
+    open_ledger,
+    render_table,
+    today_option,
+)
 
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
 _HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",
@@ -42,9 +55,24 @@ def _label(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
+def _ledger_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A LedgerError while the command runs (a damaged page met mid-read, a connection lost)
+    is one line and exit 2, never a traceback."""
+    from attrlint.ledger import LedgerError
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except LedgerError as exc:
+            raise Fail(str(exc)) from None
+
+    return run
+
+
 @click.group()
 def ledger() -> None:
-    """Report, export, reprice and reconcile the cost ledger."""
+    """Report, export, reprice and reconcile the cost ledger; replay spill files; check it."""
 
 
 @ledger.command()
@@ -59,6 +87,7 @@ def ledger() -> None:
 @today_option("Treat this date (YYYY-MM-DD, UTC) as today (budgets, --html).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write a self-contained HTML cost report to this file.")
+@_ledger_errors
 def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
            agent: str | None, fmt: str, today: dt.date, html_path: str | None = None) -> None:
     """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
@@ -72,8 +101,11 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
         extra = _budget_columns(book, today, agent) if dims == ("agent",) else None
         if html_path:
             _write_html(book, html_path, today, since, until)
+        notes = ledger_notes(book)
     finally:
         book.close()
+    for note in notes:
+        click.echo(note, err=True)
     if extra is not None:
         headers, columns = extra
         rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
@@ -97,6 +129,11 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
     click.echo(render_table(headers, table, fmt, title))
 
 
+# Columns whose text comes from callers: a spreadsheet must not run it (see neutralise_formula).
+_TEXT = ("provider", "operation", "model", "agent_id", "ticket_id", "customer_id", "metadata", "environment",
+         "price_source", "key_fingerprint", "request_id", "status", "key_env", "agent_source")
+
+
 @ledger.command()
 @ledger_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
@@ -104,22 +141,24 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
 @click.option("--until", help="Up to this date/time (UTC, exclusive).")
 @click.option("--agent", help="Only this agent's calls.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
+@_ledger_errors
 def export(url: str | None, fmt: str, since: str | None, until: str | None, agent: str | None,
            output: str | None) -> None:
-    """Every record, as CSV or JSON lines."""
+    """Every record, as CSV or JSON lines. In CSV, text that a spreadsheet would run as a
+    formula (starting with =, +, -, @, a tab or a carriage return) gets a leading apostrophe."""
     from attrlint.ledger.records import COLUMNS
 
     book = open_ledger(url)
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115 - stdout or a file, closed below
     try:
-        writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-        if writer:
-            writer.writerow(COLUMNS)
+        if fmt == "csv":
+            out.write(csv_line(COLUMNS) + "\n")
         for record in book.records(since=_date(since, "--since"), until=_date(until, "--until"), agent=agent):
             row = record.as_dict()
-            if writer:
+            if fmt == "csv":
                 row["metadata"] = json.dumps(row["metadata"], sort_keys=True) if row["metadata"] else ""
-                writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+                out.write(csv_line(["" if row[c] is None else neutralise_formula(row[c]) if c in _TEXT else row[c]
+                                    for c in COLUMNS]) + "\n")
             else:
                 out.write(json.dumps(row) + "\n")
     finally:
@@ -130,6 +169,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
 
 @ledger.command()
 @ledger_option
+@_ledger_errors
 def reprice(url: str | None) -> None:
     """Price rows recorded `unpriced` (models unknown when they were recorded)."""
     book = open_ledger(url, _config())
@@ -202,6 +242,7 @@ def _invoice_day(value: str, path: Path, lineno: int) -> str:
 @click.option("--provider", help="Compare only this provider's calls (openai, anthropic, azure).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
+@_ledger_errors
 def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt: str) -> None:
     """Compare the ledger with a provider's cost export; show what no record accounts for."""
     billed = _read_invoice(invoice, by)
@@ -261,6 +302,7 @@ def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[
 @today_option()
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
+@_ledger_errors
 def budget(url: str | None, today: dt.date, fmt: str) -> None:
     """Month-to-date spend against each agent's monthly-budget; exit 1 when an agent is
     forecast over budget (linear forecast: spend so far / days elapsed x days in month)."""
@@ -294,3 +336,85 @@ def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: 
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None
+
+
+# -- spill and integrity ------------------------------------------------------------------------------
+
+@ledger.command()
+@ledger_option
+@click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds (the rest stays "
+              "for the next replay).")
+@_ledger_errors
+def replay(url: str | None, timeout: float | None) -> None:
+    """Write the rows waiting in this ledger's spill files (kept while the database was down)
+    now. Files a running process still writes are left to it. Exit 1 when rows remain in spill
+    files or damaged spill lines were set aside."""
+    book = open_ledger(url)
+    try:
+        before = book.pending_spill()
+        stats = book.replay(timeout)
+        after = book.pending_spill()
+    finally:
+        book.close()
+    click.echo(f"replayed {stats.replayed} row(s) from {len(before.files)} spill file(s) in {before.directory}"
+               + (f" ({stats.duplicates} already in the ledger)" if stats.duplicates else "")
+               + (f"; {stats.quarantined} quarantined (see `attrlint ledger check`)" if stats.quarantined else ""))
+    problems = 0
+    if stats.damaged:
+        click.echo(f"attrlint: warning: {stats.damaged} damaged spill line(s) (torn or corrupt writes) could not be "
+                   f"read; set aside in {before.directory}/damaged-*.txt", err=True)
+        problems += 1
+    if after.files:
+        click.echo(f"attrlint: warning: {len(after.files)} spill file(s) ({after.entries} row(s)) remain: a running "
+                   "process still holds them, or the time ran out; run `attrlint ledger replay` again later",
+                   err=True)
+        problems += 1
+    sys.exit(1 if problems else 0)
+
+
+@ledger.command()
+@ledger_option
+@click.option("--quick", is_flag=True, help="SQLite `quick_check` (structure only) instead of the full "
+              "`integrity_check`.")
+@_ledger_errors
+def check(url: str | None, quick: bool) -> None:
+    """Check the ledger: the database's integrity (SQLite `integrity_check`), rows waiting in
+    spill files, damaged spill lines, quarantined rows. Exit 0 when sound, 1 when something
+    needs action, 2 when the ledger cannot be reached."""
+    from attrlint.ledger import Ledger, LedgerError
+
+    try:
+        book = Ledger(url)
+    except LedgerError as exc:
+        raise Fail(str(exc)) from None
+    try:
+        problems = book.check(quick=quick)
+        status = book.pending_spill()
+        quarantined = book.quarantined() if not problems else []
+    finally:
+        book.close()
+    found = 0
+    name = book.url if book.url.startswith("sqlite") else repr(book)
+    for problem in problems:
+        click.echo(f"{name}: damaged: {problem}")
+        found += 1
+    if problems:
+        click.echo(f"{name}: restore the file from a backup, or salvage its rows with `sqlite3 FILE .recover`")
+    if status.files:
+        click.echo(f"{status.directory}: {status.entries} row(s) in {len(status.files)} spill file(s) not yet in the "
+                   "ledger: run `attrlint ledger replay`")
+        found += 1
+    for path in status.damaged_files:
+        click.echo(f"{path}: damaged spill lines set aside (torn or corrupt writes); their rows were not replayed")
+        found += 1
+    if quarantined:
+        reasons: dict[str, int] = {}
+        for entry in quarantined:
+            reasons[entry.reason] = reasons.get(entry.reason, 0) + 1
+        click.echo(f"{len(quarantined)} row(s) quarantined (refused by the database; kept in attrlint_quarantine, "
+                   "left out of every total):")
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {count:>6}  {reason}")
+    if not found:
+        click.echo("ledger sound" + (f"; {len(quarantined)} quarantined row(s)" if quarantined else ""), err=True)
+    sys.exit(1 if found else 0)
