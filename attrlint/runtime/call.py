@@ -42,7 +42,10 @@ def begin(settings: Settings, operation: str, body: dict[str, Any]) -> Call | No
         return Call(settings, operation, body)
     except AttributionError:
         raise
-    except Exception:
+    except Exception as exc:
+        if settings.strict:  # strict fails closed: what cannot be checked is not sent
+            raise AttributionError((), agent_id=settings.agent_id, operation=f"{settings.provider} {operation}",
+                                   reason=f"{type(exc).__name__}: {exc}"[:200]) from exc
         log.warning("attrlint: could not prepare a %s call; sent unrecorded", operation, exc_info=True)
         return None
 
@@ -80,8 +83,18 @@ class Call:
         if "agent_id" in fields and fields["agent_id"] != settings.agent_id:
             source = "context"
         call_meta = body.get("metadata")
+        where = f"{settings.provider} {operation}"
+        # (the SDKs' NotGiven/Omit sentinels are falsy: no metadata)
+        if call_meta and not isinstance(call_meta, Mapping) and settings.strict:
+            raise AttributionError((), agent_id=settings.agent_id, operation=where,
+                                   reason=f"metadata is a {type(call_meta).__name__}, not a mapping")
         if isinstance(call_meta, Mapping):
             for key, value in call_meta.items():
+                if not isinstance(key, str):  # no attribution field; strict mode cannot check it
+                    if settings.strict:
+                        raise AttributionError((), agent_id=settings.agent_id, operation=where,
+                                               reason=f"metadata key {key!r} is not a string")
+                    continue
                 if value is not None:
                     name = canonical(key) or key
                     if name == "agent_id":

@@ -1,5 +1,6 @@
 """Streams: usage is folded in from the events as the caller iterates them, and the call is
-recorded when the stream ends, fails or is closed early."""
+recorded when the stream ends, fails or is closed early. A stream (or a streaming response)
+that is never read is recorded `incomplete` when it is closed or garbage-collected."""
 
 from __future__ import annotations
 
@@ -123,6 +124,7 @@ def observe_stream(stream: Any, call: Call) -> None:
             close(target)
 
     stream.close = closing
+    weakref.finalize(stream, state.end, "incomplete")  # never iterated, never closed
 
 
 def observe_async_stream(stream: Any, call: Call) -> None:
@@ -153,15 +155,18 @@ def observe_async_stream(stream: Any, call: Call) -> None:
             await close(target)
 
     stream.close = closing
+    weakref.finalize(stream, state.end, "incomplete")  # never iterated, never closed
 
 
 def hook_parse(response: Any, call: Call) -> None:
     """`with_streaming_response`: the body is the caller's to read; record when they parse it."""
     parse = response.parse
+    observed: list[bool] = []
 
     def parsing(*args: Any, **kwargs: Any) -> Any:
         parsed = parse(*args, **kwargs)
         if not call.done and not args and not kwargs:
+            observed.append(True)
             if is_stream(parsed):
                 observe_stream(parsed, call)
             else:
@@ -169,16 +174,26 @@ def hook_parse(response: Any, call: Call) -> None:
         return parsed
 
     response.parse = parsing
+    weakref.finalize(response, _unread, call, observed)
+
+
+def _unread(call: Call, observed: list[bool]) -> None:
+    """A streaming response dropped before attrlint saw its body (never parsed): the request
+    was sent all the same, so it is recorded, `incomplete`."""
+    if not call.done and not observed:
+        call.record(status="incomplete", model=call.body.get("model"))
 
 
 def hook_async_parse(response: Any, call: Call) -> None:
     parse = response.parse
+    observed: list[bool] = []
 
     async def parsing(*args: Any, **kwargs: Any) -> Any:
         parsed = parse(*args, **kwargs)
         if inspect.isawaitable(parsed):
             parsed = await parsed
         if not call.done and not args and not kwargs:
+            observed.append(True)
             if is_stream(parsed):
                 observe_async_stream(parsed, call)
             else:
@@ -186,4 +201,5 @@ def hook_async_parse(response: Any, call: Call) -> None:
         return parsed
 
     response.parse = parsing
+    weakref.finalize(response, _unread, call, observed)
 
