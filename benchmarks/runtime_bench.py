@@ -84,7 +84,7 @@ def bench_wrapper(calls: int, tmp: Path) -> None:
     # of two ~2 ms calls on a busy machine.
     import timeit
 
-    from attrlint.runtime.call import _Call
+    from attrlint.runtime.call import Call
 
     parsed = wrapped.chat.completions.create(model="gpt-4o", messages=messages,
                                              metadata={"ticket_id": "T-1", "customer_id": "acme"})
@@ -94,7 +94,7 @@ def bench_wrapper(calls: int, tmp: Path) -> None:
     book._batch_size = 10_000_000
 
     def one() -> None:
-        _Call(settings, "chat", body).finished(parsed, {})
+        Call(settings, "chat", body).finished(parsed, {})
 
     n = 20_000
     own = min(timeit.repeat(one, number=n, repeat=5)) / n * 1e6
