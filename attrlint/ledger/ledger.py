@@ -348,7 +348,7 @@ class Ledger:
         the ledger is open; after `close()` the record is written before this returns."""
         if not record.id:
             record = record._replace(id=new_id(record.ts_us))
-        if self._closed:
+        if self._closed or _exiting:
             self._write_now([record])
             return record.id
         self._queue.append(record)
@@ -992,7 +992,16 @@ def flush_all(timeout: float | None = None) -> None:
             book.flush(max(0.0, deadline - time.monotonic()))
 
 
-atexit.register(close_all)
+_exiting = False
+
+
+@atexit.register
+def _at_exit() -> None:
+    """Interpreter exit: from now on every record is written synchronously (a writer thread
+    started now would be cut off mid-write), then every ledger is closed."""
+    global _exiting
+    _exiting = True
+    close_all()
 
 
 def _after_fork_in_child() -> None:
