@@ -341,7 +341,7 @@ class Ledger:
             ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata, environment,
             input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
             price_source, key_fingerprint, request_id, status, latency_ms, key_env, agent_source, attributed,
-            service_tier))
+            service_tier, new_id(ts_us)))
 
     def submit(self, record: CallRecord) -> str:
         """Queue a `CallRecord` (the runtime's path); returns its id. Never blocks on I/O while

@@ -43,6 +43,32 @@ def test_ids_are_uuid7_time_ordered_and_unique_in_one_microsecond():
     assert new_id(TS) < new_id(TS + 1) < new_id(TS + 1000)  # sub-millisecond precision orders them too
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_ids_made_in_a_forked_child_and_in_threads_never_repeat_the_parents():
+    import threading
+
+    new_id(TS)  # the parent has random bytes buffered when it forks
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, "\n".join(new_id(TS) for _ in range(2000)).encode())
+        os._exit(0)
+    os.close(write)
+    ours = {new_id(TS) for _ in range(2000)}
+    with os.fdopen(read) as fh:
+        theirs = set(fh.read().split("\n"))
+    os.waitpid(pid, 0)
+    assert len(theirs) == 2000 and not ours & theirs
+    made: list[list[str]] = [[] for _ in range(8)]
+    threads = [threading.Thread(target=lambda out: out.extend(new_id(TS) for _ in range(5000)), args=(made[i],))
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({i for ids in made for i in ids}) == 40_000
+
+
 def test_record_returns_the_id_it_stores(ledger):
     rid = ledger.record(provider="openai", operation="chat", model="gpt-4o", cost=Decimal(1))
     ledger.flush()
