@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import click
 
 from attrlint.cli.common import (
     Fail,
+    LedgerCommand,
     csv_line,
     ledger_notes,
     ledger_option,
@@ -30,6 +30,7 @@ from attrlint.cli.common import (
     open_ledger,
     render_table,
     today_option,
+    verbose_option,
 )
 
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
@@ -55,24 +56,17 @@ def _label(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
-def _ledger_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A LedgerError while the command runs (a damaged page met mid-read, a connection lost)
-    is one line and exit 2, never a traceback."""
-    from attrlint.ledger import LedgerError
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LedgerError as exc:
-            raise Fail(str(exc)) from None
-
-    return run
+class _LedgerGroup(click.Group):
+    command_class = LedgerCommand
 
 
-@click.group()
-def ledger() -> None:
-    """Report, export, reprice and reconcile the cost ledger; replay spill files; check it."""
+@click.group(cls=_LedgerGroup)
+@verbose_option
+def ledger(verbose: bool) -> None:
+    """Report, export, reprice and reconcile the cost ledger; replay spill files; check it.
+
+    These commands read what the runtime recorded: a ledger that does not exist is an error
+    (exit 2), never a new empty one; a database error is one line (--verbose for more)."""
 
 
 @ledger.command()
@@ -87,7 +81,6 @@ def ledger() -> None:
 @today_option("Treat this date (YYYY-MM-DD, UTC) as today (budgets, --html).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write a self-contained HTML cost report to this file.")
-@_ledger_errors
 def report(url: str | None, by: str, by2: str | None, since: str | None, until: str | None,
            agent: str | None, fmt: str, today: dt.date, html_path: str | None = None) -> None:
     """Cost per agent, ticket, customer, day, model, provider or key. `--by agent` adds
@@ -101,11 +94,16 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
         extra = _budget_columns(book, today, agent) if dims == ("agent",) else None
         if html_path:
             _write_html(book, html_path, today, since, until)
-        notes = ledger_notes(book)
+        from attrlint.ledger.reports.apart import apart
+
+        notes = apart(book, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent).notes()
+        warnings = ledger_notes(book)
     finally:
         book.close()
-    for note in notes:
-        click.echo(note, err=True)
+    for warning in warnings:  # on stderr, whatever the format: the figures leave these rows out
+        click.echo(warning, err=True)
+    if fmt not in ("table", "markdown"):
+        notes = []  # machine formats: `ledger export` has the rows, with their status and estimate flag
     if extra is not None:
         headers, columns = extra
         rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
@@ -116,6 +114,7 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
                           *([""] * len(headers))))
         title = "LLM cost by agent, with month-to-date budgets" + (f" for {agent}" if agent else "")
         click.echo(render_table(["agent", "cost_usd", *headers], table, fmt, title))
+        _notes(notes)
         return
     rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
     table = [(*(_label(x) for x in ((k,) if len(dims) == 1 else k)), _money(v)) for k, v in rows]
@@ -127,11 +126,21 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
     if since or until:
         title += f" ({since or '...'} to {until or 'now'})"
     click.echo(render_table(headers, table, fmt, title))
+    _notes(notes)
+
+
+def _notes(notes: list[str]) -> None:
+    """What the totals leave out or estimate, after the table: an unpriced call is never $0."""
+    if notes:
+        click.echo("")
+        for note in notes:
+            click.echo(f"note: {note}")
 
 
 # Columns whose text comes from callers: a spreadsheet must not run it (see neutralise_formula).
 _TEXT = ("provider", "operation", "model", "agent_id", "ticket_id", "customer_id", "metadata", "environment",
-         "price_source", "key_fingerprint", "request_id", "status", "key_env", "agent_source")
+         "price_source", "key_fingerprint", "request_id", "status", "key_env", "agent_source", "service_tier",
+         "host", "usage_extra", "batch_id")
 
 
 @ledger.command()
@@ -141,10 +150,10 @@ _TEXT = ("provider", "operation", "model", "agent_id", "ticket_id", "customer_id
 @click.option("--until", help="Up to this date/time (UTC, exclusive).")
 @click.option("--agent", help="Only this agent's calls.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
-@_ledger_errors
 def export(url: str | None, fmt: str, since: str | None, until: str | None, agent: str | None,
            output: str | None) -> None:
-    """Every record, as CSV or JSON lines. In CSV, text that a spreadsheet would run as a
+    """Every record, as CSV or JSON lines (an unpriced row has an empty cost; `estimated` marks
+    costs counted from a local token estimate). In CSV, text that a spreadsheet would run as a
     formula (starting with =, +, -, @, a tab or a carriage return) gets a leading apostrophe."""
     from attrlint.ledger.records import COLUMNS
 
@@ -157,6 +166,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
             row = record.as_dict()
             if fmt == "csv":
                 row["metadata"] = json.dumps(row["metadata"], sort_keys=True) if row["metadata"] else ""
+                row["usage_extra"] = json.dumps(row["usage_extra"], sort_keys=True) if row["usage_extra"] else ""
                 out.write(csv_line(["" if row[c] is None else neutralise_formula(row[c]) if c in _TEXT else row[c]
                                     for c in COLUMNS]) + "\n")
             else:
@@ -167,9 +177,72 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
             out.close()
 
 
+@ledger.command("import-batch")
+@ledger_option
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--provider", "family", type=click.Choice(["openai", "anthropic"]), required=True,
+              help="Whose batch results file this is.")
+@click.option("--requests", "requests_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="The batch's requests (input) file: each request's metadata attributes its row.")
+@click.option("--batch-id", help="The batch's id, stored on each row.")
+@click.option("--base-url", help="Where the batch ran (default: the provider's API), e.g. an Azure endpoint.")
+@click.option("--agent", help="The agent the batch ran for.")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="An attribution field for every row (ticket_id=T-1, customer_id=acme); repeatable.")
+def import_batch(url: str | None, results: Path, family: str, requests_path: Path | None, batch_id: str | None,
+                 base_url: str | None, agent: str | None, fields: tuple[str, ...]) -> None:
+    """Record a batch results file fetched outside the runtime: one row per request at the
+    batch price. Importing the same file again adds nothing once the ledger enforces unique ids
+    (each row's id comes from the batch and the request's custom_id)."""
+    from attrlint.runtime import attribution
+    from attrlint.runtime.batches import import_results, request_metadata
+    from attrlint.runtime.settings import settings_for
+
+    given: dict[str, str] = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise Fail(f"--field {item!r}: expected NAME=VALUE, e.g. --field ticket_id=T-1")
+        given[name] = value
+    lines = _jsonl(results)
+    requests = request_metadata(_jsonl(requests_path)) if requests_path else None
+    config = _config()
+    book = open_ledger(url, config, create=True)
+    try:
+        settings = settings_for(family, base_url or _API[family], None, agent_id=agent, ledger=book, strict=False,
+                                config=config)
+        with attribution(**given):
+            count = import_results(lines, family=family, settings=settings, batch_id=batch_id, requests=requests)
+        book.flush()
+    finally:
+        book.close()
+    click.echo(f"recorded {count} batch result(s) from {results.name}")
+
+
+_API = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Fail(f"{path}: cannot read: {exc.strerror}") from None
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            raise Fail(f"{path}:{lineno}: not a JSON line; expected a batch results (or requests) .jsonl file") from None
+        if not isinstance(value, dict) or "custom_id" not in value:
+            raise Fail(f"{path}:{lineno}: no custom_id; expected a batch results (or requests) .jsonl file")
+        out.append(value)
+    return out
+
+
 @ledger.command()
 @ledger_option
-@_ledger_errors
 def reprice(url: str | None) -> None:
     """Price rows recorded `unpriced` (models unknown when they were recorded)."""
     book = open_ledger(url, _config())
@@ -242,7 +315,6 @@ def _invoice_day(value: str, path: Path, lineno: int) -> str:
 @click.option("--provider", help="Compare only this provider's calls (openai, anthropic, azure).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
-@_ledger_errors
 def reconcile(url: str | None, invoice: Path, by: str, provider: str | None, fmt: str) -> None:
     """Compare the ledger with a provider's cost export; show what no record accounts for."""
     billed = _read_invoice(invoice, by)
@@ -302,7 +374,6 @@ def _budget_columns(book: Any, today: dt.date, agent: str | None) -> tuple[list[
 @today_option()
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table",
               show_default=True)
-@_ledger_errors
 def budget(url: str | None, today: dt.date, fmt: str) -> None:
     """Month-to-date spend against each agent's monthly-budget; exit 1 when an agent is
     forecast over budget (linear forecast: spend so far / days elapsed x days in month)."""
@@ -344,12 +415,11 @@ def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: 
 @ledger_option
 @click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds (the rest stays "
               "for the next replay).")
-@_ledger_errors
 def replay(url: str | None, timeout: float | None) -> None:
     """Write the rows waiting in this ledger's spill files (kept while the database was down)
     now. Files a running process still writes are left to it. Exit 1 when rows remain in spill
     files or damaged spill lines were set aside."""
-    book = open_ledger(url)
+    book = open_ledger(url, create=True)  # rows waiting for a database never created are written to it
     try:
         before = book.pending_spill()
         stats = book.replay(timeout)
@@ -376,7 +446,6 @@ def replay(url: str | None, timeout: float | None) -> None:
 @ledger_option
 @click.option("--quick", is_flag=True, help="SQLite `quick_check` (structure only) instead of the full "
               "`integrity_check`.")
-@_ledger_errors
 def check(url: str | None, quick: bool) -> None:
     """Check the ledger: the database's integrity (SQLite `integrity_check`), rows waiting in
     spill files, damaged spill lines, quarantined rows. Exit 0 when sound, 1 when something

@@ -57,9 +57,11 @@ from attrlint.ledger.records import (
     new_id,
     now_us,
     to_nanos,
+    usage_json,
 )
 from attrlint.ledger.stores.base import (
     ROW_COLUMNS,
+    ROW_DEFAULTS,
     LedgerError,
     Quarantined,
     Row,
@@ -330,7 +332,9 @@ class Ledger:
                request_id: str | None = None, status: str = "ok", attributed: bool = True,
                latency_ms: float | None = None, key_env: str | None = None,
                agent_source: str | None = None, timestamp: dt.datetime | int | None = None,
-               service_tier: str | None = None) -> str:
+               service_tier: str | None = None, host: str | None = None,
+               usage_extra: dict[str, int] | None = None, estimated: bool = False,
+               batch_id: str | None = None) -> str:
         """Queue one call's record; returns its id (a UUIDv7). Pricing happens in the writer
         (unless `cost` is given) at `timestamp` (a datetime, or microseconds since the epoch;
         default now): `status` "ok" becomes "unattributed" when `attributed` is false, and
@@ -341,7 +345,7 @@ class Ledger:
             ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata, environment,
             input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
             price_source, key_fingerprint, request_id, status, latency_ms, key_env, agent_source, attributed,
-            service_tier, new_id(ts_us)))
+            service_tier, host, usage_extra, estimated, batch_id, new_id(ts_us)))
 
     def submit(self, record: CallRecord) -> str:
         """Queue a `CallRecord` (the runtime's path); returns its id. Never blocks on I/O while
@@ -535,9 +539,9 @@ class Ledger:
         out, reasoning = as_int(r.output_tokens), as_int(r.reasoning_tokens)
         if cost is not None:
             nanos = to_nanos(cost if isinstance(cost, Decimal) else Decimal(str(cost)))
-        elif status != "error":
+        elif status != "pending":  # a pending call is priced when its result is recorded
             nanos, price_source = self._price(r.provider, r.model, r.ts_us, inp, cached, cache_write, out,
-                                              r.service_tier)
+                                              r.service_tier, r.usage_extra, r.host)
         else:
             nanos = None
         if status == "ok":
@@ -551,12 +555,15 @@ class Ledger:
                 text(r.ticket_id), text(r.customer_id), metadata_json(r.metadata), text(r.environment), inp,
                 cached, cache_write, out, reasoning, nanos, text(price_source), text(r.key_fingerprint),
                 text(r.request_id), text(status) or "ok", latency, text(r.key_env, TEXT_LIMIT),
-                text(r.agent_source))
+                text(r.agent_source), text(r.service_tier), text(r.host), usage_json(r.usage_extra),
+                int(bool(r.estimated)), text(r.batch_id))
 
     def _price(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
-               cache_write: int, out: int, service_tier: str | None) -> tuple[int | None, str | None]:
+               cache_write: int, out: int, service_tier: str | None, usage_extra: dict[str, int] | None = None,
+               host: str | None = None) -> tuple[int | None, str | None]:
         try:
-            return self.pricer.price_nanos(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
+            return self.pricer.price_nanos(provider, model, ts_us, inp, cached, cache_write, out, service_tier,
+                                           extra=usage_extra, host=host)
         except Exception:  # an unpriceable row is recorded unpriced, never dropped
             log.warning("attrlint: could not price %s:%s; recorded unpriced", provider, model, exc_info=True)
             return None, None
@@ -811,6 +818,7 @@ class Ledger:
             finished = False
             try:
                 for chunk in claimed.chunks(self._batch_size):
+                    chunk = [_fit(entry) for entry in chunk]
                     before = self._stats.written
                     timeout = self.timeout if deadline is None or not strict else \
                         max(0.1, min(self.timeout, deadline - time.monotonic()))
@@ -898,20 +906,26 @@ class Ledger:
         return self._get_store().check()
 
     def reprice(self) -> tuple[int, int]:
-        """Price rows recorded `unpriced`; returns (priced, still unpriced)."""
+        """Price rows stored without a cost (an unknown model, or a price that failed), with the
+        service tier, host and usage kinds stored on each row; pending rows wait for their result.
+        Returns (priced, still unpriced)."""
         self.flush()
         store = self._get_store()
         updates, left = [], 0
         for row in store.unpriced():
-            (rid, ts_us, provider, _op, model, *_rest) = row
-            inp, cached, cache_write, out = row[10], row[11], row[12], row[13]
-            nanos, source = self._price(provider, model, int(ts_us), inp or 0, cached or 0, cache_write or 0,
-                                        out or 0, None)
+            record = dict(zip(ROW_COLUMNS, row))
+            if record["status"] == "pending":
+                continue  # priced when its result is recorded
+            nanos, source = self._price(
+                record["provider"], record["model"], int(record["ts_us"]), record["input_tokens"] or 0,
+                record["cached_input_tokens"] or 0, record["cache_write_tokens"] or 0, record["output_tokens"] or 0,
+                record["service_tier"], json.loads(record["usage_extra"]) if record["usage_extra"] else None,
+                record["host"])
             if nanos is None:
                 left += 1
                 continue
-            status = "ok" if row[19] == "unpriced" else row[19]
-            updates.append((nanos, source, status, rid))
+            status = "ok" if record["status"] == "unpriced" else record["status"]
+            updates.append((nanos, source, status, record["id"]))
         if updates:
             store.set_prices(updates)
         return len(updates), left
@@ -940,6 +954,20 @@ class Ledger:
 
 
 # -- quarantine entries ---------------------------------------------------------------------------
+
+def _fit(entry: Entry) -> Entry:
+    """A spilled row in today's columns: one written before later columns existed gets their
+    defaults; one from a newer attrlint, with columns this one lacks, is quarantined whole."""
+    kind, value = entry
+    if kind != "r" or len(value) == len(ROW_COLUMNS):
+        return entry
+    if len(value) < len(ROW_COLUMNS):
+        return "r", tuple(value) + ROW_DEFAULTS[len(value):]
+    payload = json.dumps(list(value), ensure_ascii=True, default=jsonable)
+    ts = value[1] if isinstance(value[1], int) else None
+    return "q", Quarantined(str(value[0]), ts, now_us(), f"spilled by a newer attrlint ({len(value)} columns, "
+                            f"this one writes {len(ROW_COLUMNS)}): upgrade attrlint and replay", payload)
+
 
 def _quarantine_row(row: Row, exc: BaseException) -> Quarantined:
     payload = json.dumps(dict(zip(ROW_COLUMNS, row)), ensure_ascii=True, sort_keys=True, default=jsonable)

@@ -36,9 +36,14 @@ def _spilled(tmp_path: Path, n: int) -> tuple[str, Path]:
 
 
 def test_report_warns_while_spill_is_pending_and_replay_writes_it(tmp_path):
-    url, _ = _spilled(tmp_path, 120)
+    url, folder = _spilled(tmp_path, 120)
     code, out, err = run("ledger", "report", "--ledger", url)
-    assert code == 0 and "total" not in out  # nothing in the database yet
+    assert code == 2 and out == ""  # the database was never created: it says where the rows are
+    assert err.startswith(f"attrlint: error: no ledger at {folder / 'ledger.db'}") and "yet: 120 row(s)" in err
+    assert "attrlint ledger replay" in err and len(err.splitlines()) == 1
+    Ledger(url).open().close()  # the database exists now, empty
+    code, out, err = run("ledger", "report", "--ledger", url)
+    assert code == 0 and "total" not in out
     assert "120 row(s) wait in 1 spill file(s)" in err and "attrlint ledger replay" in err
     code, out, err = run("ledger", "check", "--ledger", url)
     assert code == 1 and "120 row(s) in 1 spill file(s) not yet in the ledger" in out

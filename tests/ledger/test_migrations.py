@@ -77,8 +77,28 @@ def test_a_0_1_0_sqlite_ledger_migrates_and_keeps_its_rows(tmp_path):
     assert conn.execute("SELECT value FROM attrlint_meta WHERE key = 'schema_version'").fetchone() == (
         str(SCHEMA_VERSION),)
     with pytest.raises(sqlite3.IntegrityError):
-        conn.execute(f"INSERT INTO cost_records VALUES ({', '.join('?' * 23)})", rows[0])
+        conn.execute(f"INSERT INTO cost_records ({', '.join(migrations.V1_COLUMNS)}) VALUES ({', '.join('?' * 23)})",
+                     rows[0])
     conn.close()
+
+
+def test_a_version_1_ledger_that_already_has_later_columns_migrates(tmp_path):
+    """Development builds added step 3's columns to version-1 tables directly."""
+    path = tmp_path / "dev.db"
+    make_v010_sqlite(path, [v010_row(i) for i in range(20)])
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE cost_records ADD COLUMN service_tier TEXT")
+    conn.execute("ALTER TABLE cost_records ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0")
+    conn.commit()
+    conn.close()
+    book = Ledger(f"sqlite:///{path}")
+    assert len(list(book.records())) == 20
+    book.record(provider="openai", operation="chat", model="gpt-4o", agent_id="new", cost=Decimal(1),
+                host="api.openai.com", estimated=True)
+    book.flush()
+    (new,) = book.records(agent="new")
+    assert (new.host, new.estimated) == ("api.openai.com", True)
+    book.close()
 
 
 def test_migrating_twice_or_concurrently_is_harmless(tmp_path):

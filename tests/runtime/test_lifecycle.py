@@ -38,7 +38,8 @@ def test_a_stream_never_iterated_is_recorded_when_collected(openai_client, ledge
     del stream
     gc.collect()
     record = only(ledger)
-    assert (record.status, record.ticket_id, record.model, record.input_tokens) == ("incomplete", "T-1", "gpt-4o", 0)
+    assert (record.status, record.ticket_id, record.model) == ("incomplete", "T-1", "gpt-4o")
+    assert record.input_tokens > 0 and record.estimated  # billed for its prompt, counted locally
 
 
 def test_a_stream_closed_unread_is_recorded_once(openai_client, ledger):

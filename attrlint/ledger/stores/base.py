@@ -17,10 +17,12 @@ from attrlint.ledger.records import (
     us_to_datetime,
 )
 from attrlint.ledger.stores.migrations import (
+    COLUMN_DEFAULTS,
     QUARANTINE_COLUMNS,
     SCHEMA_VERSION,
     V1_COLUMNS,
     V1_INDEXES,
+    V3_COLUMNS,
 )
 
 __all__ = ["INDEXES", "QUARANTINE_COLUMNS", "ROW_COLUMNS", "SCHEMA_VERSION", "LedgerError", "Quarantined",
@@ -28,7 +30,8 @@ __all__ = ["INDEXES", "QUARANTINE_COLUMNS", "ROW_COLUMNS", "SCHEMA_VERSION", "Le
 
 # Column order of a stored row (and of the tuples the writer hands to `write`). A migration that
 # adds columns appends them here (attrlint/ledger/stores/migrations.py).
-ROW_COLUMNS = V1_COLUMNS
+ROW_COLUMNS = V1_COLUMNS + V3_COLUMNS
+ROW_DEFAULTS = tuple(COLUMN_DEFAULTS.get(c) for c in ROW_COLUMNS)  # for rows made before a column existed
 Row = tuple[Any, ...]
 INDEXES = V1_INDEXES
 
@@ -51,7 +54,8 @@ class LedgerError(Exception):
 def row_to_record(row: Sequence[Any]) -> CostRecord:
     (id_, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
      environment, inp, cached, cache_write, out, reasoning, cost_nanos, price_source,
-     key_fingerprint, request_id, status, latency_ms, key_env, agent_source) = row
+     key_fingerprint, request_id, status, latency_ms, key_env, agent_source, service_tier, host,
+     usage_extra, estimated, batch_id) = row
     return CostRecord(
         id=id_, timestamp=us_to_datetime(int(ts_us)), provider=provider, operation=operation,
         model=model, agent_id=agent_id, ticket_id=ticket_id, customer_id=customer_id,
@@ -60,6 +64,8 @@ def row_to_record(row: Sequence[Any]) -> CostRecord:
         output_tokens=out or 0, reasoning_tokens=reasoning or 0, cost=from_nanos(cost_nanos),
         price_source=price_source, key_fingerprint=key_fingerprint, request_id=request_id,
         status=status, latency_ms=latency_ms, key_env=key_env, agent_source=agent_source,
+        service_tier=service_tier, host=host, usage_extra=json.loads(usage_extra) if usage_extra else {},
+        estimated=bool(estimated), batch_id=batch_id,
     )
 
 
@@ -87,6 +93,8 @@ def where_clause(since: Any, until: Any, filters: dict[str, Any], placeholder: s
     for name, value in filters.items():
         if value is None:
             continue
+        if isinstance(value, bool):
+            value = int(value)
         column = FILTERS.get(name)
         if column is None:
             raise ValueError(f"unknown filter {name!r}; expected one of {', '.join(sorted(FILTERS))}")

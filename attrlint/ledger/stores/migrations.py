@@ -7,11 +7,15 @@ than the last step this attrlint knows. A fresh database runs every step from 1.
 
 Adding a step is a one-place change: append a `Migration` to `MIGRATIONS` with the next number,
 a one-line summary and what it does on each backend, either SQL statements or a function taking
-the open connection. Then add its new columns, if any, to `ROW_COLUMNS` in
-`attrlint/ledger/stores/base.py` (with their types in `COLUMN_TYPES` below). Never edit a step
-that has shipped: databases out there have run it. A step must leave every existing row in
-place (add columns with a default or NULL; move, never delete). Test it by building a database
-at the previous version and opening it (tests/ledger/test_migrations.py shows how).
+the open connection. New columns: name them in a tuple beside the step, give their types in
+`COLUMN_TYPES` (TEXT needs nothing) and, for a NOT NULL one, its value for older rows in
+`COLUMN_DEFAULTS`; use `add_columns(...)` for both backends (step 3 does), and append the tuple
+to `ROW_COLUMNS` in `attrlint/ledger/stores/base.py`; the writer's rows, `row_to_record` and
+`CostRecord` then take them in the same order. Spilled rows of earlier versions are padded with
+the defaults when they are replayed. Never edit a step that has
+shipped: databases out there have run it. A step must leave every existing row in place (add
+columns with a default or NULL; move, never delete). Test it by building a database at the
+previous version and opening it (tests/ledger/test_migrations.py shows how).
 """
 
 from __future__ import annotations
@@ -123,10 +127,47 @@ def _v2_sqlite(conn: Any) -> None:
     conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS cost_records_id ON cost_records (id)")
 
 
+# -- step 3: what the runtime records beyond 0.1.0 ------------------------------------------------
+
+V3_COLUMNS = ("service_tier", "host", "usage_extra", "estimated", "batch_id")
+COLUMN_TYPES["sqlite"]["estimated"] = "INTEGER NOT NULL DEFAULT 0"
+COLUMN_TYPES["postgres"]["estimated"] = "SMALLINT NOT NULL DEFAULT 0"
+# The value a row written before a column existed gets (a spill file replayed after an upgrade);
+# None when not named.
+COLUMN_DEFAULTS: dict[str, object] = {"estimated": 0}
+
+
+def add_columns(*columns: str) -> tuple[Callable[[Any], None], Callable[[Any], None]]:
+    """(SQLite step, PostgreSQL step) adding `columns` to cost_records with their COLUMN_TYPES
+    (TEXT when not named), each unless it is there already (a development build may have
+    created it). Existing rows get NULL, or the type's DEFAULT."""
+
+    def sqlite(conn: Any) -> None:
+        present = {row[1] for row in conn.execute("PRAGMA table_info(cost_records)")}
+        for column in columns:
+            if column not in present:
+                conn.execute(f"ALTER TABLE cost_records ADD COLUMN {column} "
+                             f"{COLUMN_TYPES['sqlite'].get(column, 'TEXT')}")
+
+    def postgres(conn: Any) -> None:
+        present = {row[0] for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'cost_records'")}
+        for column in columns:
+            if column not in present:
+                conn.execute(f"ALTER TABLE cost_records ADD COLUMN {column} "
+                             f"{COLUMN_TYPES['postgres'].get(column, 'TEXT')}")
+
+    return sqlite, postgres
+
+
+_V3_SQLITE, _V3_POSTGRES = add_columns(*V3_COLUMNS)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "cost_records and its indexes (attrlint 0.1.0)", sqlite=_v1("sqlite"), postgres=_v1("postgres")),
     Migration(2, "unique row ids on SQLite; the attrlint_quarantine table", sqlite=_v2_sqlite,
               postgres=[_quarantine_table("postgres")]),
+    Migration(3, "service_tier, host, usage_extra, estimated, batch_id", sqlite=_V3_SQLITE, postgres=_V3_POSTGRES),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

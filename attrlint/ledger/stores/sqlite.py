@@ -53,8 +53,18 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _problems(found: list[str]) -> list[str]:
+    """What an integrity check reported, one problem a line (without its "*** in database main
+    ***" headers)."""
+    return [line.strip() for text in found for line in text.splitlines()
+            if line.strip() and not line.startswith("***")]
+
+
 def damaged(path: Path, detail: str) -> LedgerError:
-    return LedgerError(f"{path}: the SQLite ledger is damaged ({detail}); run `attrlint ledger check`, restore "
+    """One line: the file, the first of what SQLite found, what to do."""
+    lines = [line.strip() for line in detail.splitlines() if line.strip() and not line.startswith("***")]
+    found = "; ".join(lines[:2]) or detail.strip()
+    return LedgerError(f"{path}: the SQLite ledger is damaged ({found}); run `attrlint ledger check`, restore "
                        f"it from a backup, or salvage it with `sqlite3 {path} .recover`")
 
 
@@ -219,7 +229,7 @@ class SQLiteStore(Store):
         pragma = "quick_check" if quick else "integrity_check"
         with self._lock:
             found = [str(r[0]) for r in self._conn.execute(f"PRAGMA {pragma}(20)")]
-        return [] if found == ["ok"] else found
+        return [] if found == ["ok"] else _problems(found)
 
     @staticmethod
     def check_file(path: str | Path, *, quick: bool = False) -> list[str]:
@@ -239,7 +249,7 @@ class SQLiteStore(Store):
             return [str(exc)]
         finally:
             conn.close()
-        return [] if found == ["ok"] else found
+        return [] if found == ["ok"] else _problems(found)
 
     def close(self) -> None:
         with self._lock:
