@@ -128,8 +128,8 @@ def test_kill_9_during_a_replay_leaves_the_file_to_the_next_replay(tmp_path):
     later = Ledger(url)
     assert later.pending_spill().entries == 50_000  # nothing was deleted half-replayed
     stats = later.replay()
-    assert count_rows(url) == (50_000, 50_000)
-    assert (stats.replayed, stats.duplicates, stats.damaged) == (50_000 - part, part, 0)
+    assert count_rows(url) == (50_000, 50_000) and count_quarantined(url) == 0
+    assert (stats.replayed, stats.duplicates, stats.damaged, stats.lost) == (50_000 - part, part, 0, 0)
     assert later.pending_spill().files == []
     later.close()
 
@@ -162,7 +162,7 @@ def test_sigterm_drains_the_queue_then_does_what_it_would_have(tmp_path, chain):
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(60)
     assert code == (3 if chain else -signal.SIGTERM)
-    assert count_rows(url) == (1000, 1000)
+    assert count_rows(url) == (1000, 1000) and count_quarantined(url) == 0
 
 
 LOOP = """
@@ -188,7 +188,7 @@ def test_sigterm_in_a_tight_loop_loses_nothing_recorded(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == -signal.SIGTERM
     landed, distinct = count_rows(url)
-    assert landed > 0 and landed == distinct
+    assert landed > 0 and landed == distinct and count_quarantined(url) == 0
     assert tickets(url) == list(range(landed))  # every call recorded before the signal landed
 
 
@@ -250,7 +250,7 @@ def test_a_partition_never_holds_close_past_its_timeout(proxy, pg_schema, tmp_pa
     proxy.resume()  # the stalled write may complete now: the replay must not count it twice
     later = Ledger(url, spill_dir=spill)
     later.replay()
-    assert count_rows(url) == (400, 400)
+    assert count_rows(url) == (400, 400) and count_quarantined(url) == 0
     assert later.totals("agent") == {"before": Decimal("0.100"), "during": Decimal("0.300")}
     later.close()
 
@@ -273,7 +273,7 @@ def test_connections_cut_and_refused_spill_then_replay(proxy, pg_schema, tmp_pat
     record_many(book, 1, agent="back", start=45)
     book.flush()
     assert book.pending_spill().files == []
-    assert count_rows(url) == (46, 46)
+    assert count_rows(url) == (46, 46) and count_quarantined(url) == 0
     assert book.stats.as_dict() | {"held": 0} == {
         "recorded": 46, "written": 46, "duplicates": 0, "quarantined": 0, "spilled": 25, "replayed": 25,
         "damaged": 0, "lost": 0, "held": 0}
