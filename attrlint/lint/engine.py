@@ -146,10 +146,13 @@ class Linter:
     def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool,
                   use: NoqaUse | None = None) -> list[Finding]:
         kept = []
+        seen: dict[int, str] = {}  # a line's noqa, read once however many findings it holds
         for finding in findings:
             noqa = NOQA_NONE
             if not keep_noqa and 0 < finding.line <= len(lines):
-                noqa = line_noqa(lines[finding.line - 1])
+                noqa = seen.get(finding.line)  # type: ignore[assignment]
+                if noqa is None:
+                    noqa = seen[finding.line] = line_noqa(lines[finding.line - 1])
             if self.suppressor.keep(finding.code, path, noqa):
                 kept.append(finding)
             elif use is not None and noqa and self.suppressor.keep(finding.code, path):
