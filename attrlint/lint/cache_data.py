@@ -1,0 +1,143 @@
+"""Per-file results as plain JSON data, for the result cache, and back, with every value checked.
+
+A result is a list: `[findings, key references, LLM calls, skipped]`; a finding and a key
+reference are lists of their fields in a fixed order (a path equal to the file's own is left
+out). Decoding checks the type of every field and raises `DataError` on anything else, so a
+damaged or foreign entry is a cache miss and never an object attrlint did not make.
+The module summary (the project phase's facts) has its own format, `ModuleSummary.to_data`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from attrlint.keys.governance import KeyRef
+from attrlint.lint.diagnostics import Edit, FileResult, Finding
+
+_CODE = re.compile(r"ATR\d{3}\Z")
+
+# The fields each format covers, in order; tests/lint/test_cache_security.py checks that they
+# are exactly the dataclasses' fields, so a new field cannot be dropped by the cache unnoticed.
+FINDING_FIELDS = ("code", "name", "message", "path", "line", "column", "end_line", "end_column", "fix",
+                  "snippet", "cell", "scope")
+EDIT_FIELDS = ("line", "column", "end_line", "end_column", "replacement")
+KEYREF_FIELDS = ("env", "path", "line", "column", "end_line", "end_column", "vendor", "flows_into_client",
+                 "generic", "snippet", "cell", "noqa")
+RESULT_FIELDS = ("path", "findings", "key_refs", "llm_calls", "skipped", "warning", "summary")
+
+
+class DataError(ValueError):
+    """Cached data of the wrong shape."""
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise DataError("expected a non-negative integer")
+    return value
+
+
+def _str(value: Any) -> str:
+    if type(value) is not str:
+        raise DataError("expected a string")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None else _int(value)
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise DataError("expected true or false")
+    return value
+
+
+def _list(value: Any, length: int | None = None) -> list[Any]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise DataError("expected a list" + (f" of {length}" if length is not None else ""))
+    return value
+
+
+# -- findings ------------------------------------------------------------------------------
+
+
+def encode_finding(finding: Finding, path: str | None = None) -> list[Any]:
+    fix = finding.fix
+    return [
+        finding.code, finding.name, finding.message, None if finding.path == path else finding.path,
+        finding.line, finding.column, finding.end_line, finding.end_column,
+        None if fix is None else [fix.line, fix.column, fix.end_line, fix.end_column, fix.replacement],
+        finding.snippet, finding.cell, finding.scope,
+    ]
+
+
+def decode_finding(data: Any, path: str | None = None) -> Finding:
+    (code, name, message, own_path, line, column, end_line, end_column, fix, snippet, cell,
+     scope) = _list(data, len(FINDING_FIELDS))
+    if type(code) is not str or not _CODE.match(code):
+        raise DataError("expected a rule code")
+    if own_path is None:
+        if path is None:
+            raise DataError("a finding without a path")
+        own_path = path
+    edit = None
+    if fix is not None:
+        f_line, f_column, f_end_line, f_end_column, replacement = _list(fix, len(EDIT_FIELDS))
+        edit = Edit(_int(f_line), _int(f_column), _int(f_end_line), _int(f_end_column), _str(replacement))
+    return Finding(code, _str(name), _str(message), _str(own_path), _int(line), _int(column), _int(end_line),
+                   _int(end_column), fix=edit, snippet=_str(snippet), cell=_opt_int(cell), scope=_str(scope))
+
+
+def encode_findings(findings: list[Finding]) -> list[Any]:
+    return [encode_finding(f) for f in findings]
+
+
+def decode_findings(data: Any) -> list[Finding]:
+    return [decode_finding(item) for item in _list(data)]
+
+
+# -- key references ------------------------------------------------------------------------
+
+
+def encode_key_ref(ref: KeyRef, path: str | None = None) -> list[Any]:
+    return [ref.env, None if ref.path == path else ref.path, ref.line, ref.column, ref.end_line, ref.end_column,
+            ref.vendor, ref.flows_into_client, ref.generic, ref.snippet, ref.cell, ref.noqa]
+
+
+def decode_key_ref(data: Any, path: str | None = None) -> KeyRef:
+    (env, own_path, line, column, end_line, end_column, vendor, flows, generic, snippet, cell,
+     noqa) = _list(data, len(KEYREF_FIELDS))
+    if own_path is None:
+        if path is None:
+            raise DataError("a key reference without a path")
+        own_path = path
+    return KeyRef(_str(env), _str(own_path), _int(line), _int(column), _int(end_line), _int(end_column),
+                  _opt_str(vendor), _bool(flows), _bool(generic), snippet=_str(snippet), cell=_opt_int(cell),
+                  noqa=_str(noqa))
+
+
+# -- per-file results ----------------------------------------------------------------------
+
+
+def encode_result(result: FileResult) -> list[Any]:
+    """A result as data, without its summary (the cache keeps that apart) and never one with a
+    warning (a file that could not be read has nothing to cache)."""
+    path = result.path
+    return [[encode_finding(f, path) for f in result.findings], [encode_key_ref(r, path) for r in result.key_refs],
+            result.llm_calls, result.skipped]
+
+
+def decode_result(data: Any, path: str) -> FileResult:
+    findings, key_refs, llm_calls, skipped = _list(data, 4)
+    return FileResult(
+        path=path,
+        findings=[decode_finding(f, path) for f in _list(findings)],
+        key_refs=[decode_key_ref(r, path) for r in _list(key_refs)],
+        llm_calls=_int(llm_calls),
+        skipped=_bool(skipped),
+    )
