@@ -52,14 +52,20 @@ def check_options(function):
                      help="Apply excludes to paths given on the command line too (for pre-commit)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
         click.option("--cache-dir", type=click.Path(file_okay=False),
-                     help="Cache directory (default: $ATTRLINT_CACHE_DIR, else .attrlint_cache)."),
+                     help="Cache directory (default: $ATTRLINT_CACHE_DIR, else .attrlint_cache next to the "
+                          "configuration)."),
         click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
                      help="Seconds one file may take in a worker; a file that takes longer is skipped with a warning."),
         today_option("Treat this date (YYYY-MM-DD, UTC) as today, for key expiry."),
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
                      help="Suppress findings recorded in this baseline (default: .attrlint-baseline.json if present)."),
-        click.option("--new-since", help="Report only findings on lines added or changed since this git ref."),
+        click.option("--new-since", help="Report only findings on lines added or changed since this git ref, "
+                                         "and every baseline entry or configuration change since it that "
+                                         "relaxes a check (ATR201, ATR202)."),
+        click.option("--allow-policy-changes", is_flag=True,
+                     help="With --new-since: show baseline and configuration relaxations as notes on stderr "
+                          "instead of failing on them."),
         click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary."),
     ]
     for option in reversed(options):
@@ -106,7 +112,8 @@ def _run(**kw) -> int:
 
 def _run_checked(*, paths, config_path, select, ignore, extend_select, output_format, output_file,
                  statistics, exit_zero, strict, stdin_filename, diff, force_exclude, no_cache,
-                 cache_dir, jobs, timeout, today, baseline_file, new_since, quiet, fix=False) -> int:
+                 cache_dir, jobs, timeout, today, baseline_file, new_since, allow_policy_changes, quiet,
+                 fix=False) -> int:
     from attrlint.lint import formats as output
     from attrlint.lint.rules import all_rules
     from attrlint.lint.runner import check_stdin, run
@@ -155,6 +162,10 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
         except RuntimeError as exc:
             click.echo(f"attrlint: error: {exc}", err=True)
             return EXIT_ERROR
+        changes = _policy_changes(new_since, result.configs, baseline_path, options, allow=allow_policy_changes)
+        if changes is None:
+            return EXIT_ERROR
+        findings = sorted([*findings, *changes], key=lambda f: f.sort_key())
 
     files = result.files
     if statistics and output_format == "text":
@@ -188,6 +199,28 @@ def _run_checked(*, paths, config_path, select, ignore, extend_select, output_fo
     if findings and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _policy_changes(ref: str, configs, baseline_path: str | None, options: Options, *, allow: bool):
+    """The baseline entries and configuration relaxations since `ref`, as findings; as notes on
+    stderr (and no findings) when allowed; None when they cannot be worked out (exit 2)."""
+    from attrlint.lint.policy import PolicyError, policy_findings
+
+    try:
+        changes = policy_findings(ref, configs=configs, baseline=baseline_path, options=options)
+    except (RuntimeError, PolicyError) as exc:
+        if allow:
+            click.echo(f"attrlint: warning: cannot compare the policy with {ref}: {exc}", err=True)
+            return []
+        click.echo(f"attrlint: error: cannot compare the policy with {ref}: {exc}; fix the file, or pass "
+                   "--allow-policy-changes to skip the comparison", err=True)
+        return None
+    if not allow:
+        return changes
+    for change in changes:
+        click.echo(f"attrlint: policy change allowed by --allow-policy-changes: {change.path}:{change.line}: "
+                   f"{change.code} {change.message}", err=True)
+    return []
 
 
 def _fixable_by_path(findings) -> dict[str, list]:

@@ -26,6 +26,7 @@ class Phase(enum.Flag):
     FILE = enum.auto()  # per file, on its tree (the CLI, the flake8 plugin, library calls)
     PROJECT = enum.auto()  # once per run, from every file's facts (the CLI only)
     WRAPPER_SITES = enum.auto()  # at every call site of a project wrapper, in the project phase
+    POLICY = enum.auto()  # PR mode (`check --new-since REF`): the configuration and baseline at REF and now
 
 
 @dataclass
@@ -158,6 +159,9 @@ class Rule:
             parts += ["", "Off by default: enable with --strict or select it."]
         if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
+        if Phase.POLICY in cls.phases:
+            parts += ["", ("PR mode: reported by `attrlint check --new-since REF`, from the configuration "
+                           "and baseline as they were at REF and as they are now.")]
         return "\n".join(parts)
 
 
