@@ -85,6 +85,11 @@ Entry = list
 _ENTRY_FIELDS = 7
 
 
+class FactsLost(LookupError):
+    """A cached result's module summary is gone (a damaged or foreign facts shard, or a race
+    between two runs writing one shard): the file must be analysed again for its facts."""
+
+
 def cache_root(config: Config | None, cache_dir: str | None = None) -> tuple[Path, bool]:
     """(the cache directory for a configuration, whether the user chose it): `cache_dir`, else
     $ATTRLINT_CACHE_DIR, else `.attrlint_cache` next to the configuration file (the current
@@ -375,19 +380,22 @@ class Cache:
         return facts
 
     def summary_for(self, path: str) -> ModuleSummary | None:
-        """A cached file's module summary, decoded only when the project phase runs."""
+        """A cached file's module summary (None when it has none), decoded only when the project
+        phase runs. Raises FactsLost when the summary should be there and is not."""
         from attrlint.lint.analysis.summary import ModuleSummary
 
         entry = self._entry(path)
-        if entry is None or entry[6] is not True:
+        if entry is None:
+            raise FactsLost(path)
+        if entry[6] is not True:
             return None
         stored = self._facts_shard(shard_of(path)).get(path)
         if type(stored) is not list or len(stored) != 2 or stored[0] != entry[3]:
-            return None  # no facts, or another content's
+            raise FactsLost(path)  # no facts, or another content's
         try:
             return ModuleSummary.from_data(stored[1])
         except _MALFORMED:
-            return None
+            raise FactsLost(path) from None
 
     # -- writing -----------------------------------------------------------------------------
 

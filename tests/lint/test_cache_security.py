@@ -393,13 +393,15 @@ def test_a_malformed_authentic_entry_is_a_miss(tmp_path: Path) -> None:
     st = target.stat()
     name = f"{shard_of(str(target)):02d}.json"
     cache.dir.mkdir(parents=True)
+    good = digest(target.read_bytes()).hex()
     for entry in ([st.st_size, st.st_mtime_ns, st.st_ino, "zz", 1, [[], [], 0, False], False],
-                  [st.st_size, st.st_mtime_ns, st.st_ino, "00", 1, {"os": "system"}, False],
+                  [st.st_size, st.st_mtime_ns, st.st_ino, good, 1, {"os": "system"}, False],
+                  [st.st_size, st.st_mtime_ns, st.st_ino, good, 1, [[["ATR001"]], [], 0, False], False],
                   "nope"):
         cache._write_sealed(name, {str(target): entry})
         fresh = Cache(tmp_path / "c", "0" * 20)
         assert fresh.lookup(str(target), st) is None
-        assert fresh.summary_for(str(target)) is None
+        assert fresh.lookup_digest(str(target), st, digest(target.read_bytes())) is None
 
 
 def test_no_pickle_in_a_fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -413,3 +415,36 @@ def test_no_pickle_in_a_fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             assert raw.startswith(MAGIC)
             json.loads(raw.split(b"\n", 2)[2])
 
+
+
+# -- facts the cache has lost -------------------------------------------------------------------
+
+WRAPPER = """\
+from openai import OpenAI
+client = OpenAI(api_key=KEY)
+
+def get_completion(prompt, **kwargs):
+    return client.chat.completions.create(model="gpt-4o", messages=[], **kwargs)
+"""
+CALLER = "from llm import get_completion\n\ndef bad(q):\n    return get_completion(q)\n"
+
+
+@pytest.mark.parametrize("damage", ["delete", "forge"])
+def test_lost_facts_are_rebuilt_not_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    """The project phase never runs on a cached file without its facts: a wrapper whose facts
+    are gone would silently lose its call sites' findings."""
+    project = tmp_path / "repo"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.attrlint]\n")
+    (project / "llm.py").write_text(WRAPPER)
+    (project / "views.py").write_text(CALLER)
+    first = sorted((f.code, f.path, f.line) for f in _findings(project, monkeypatch))
+    assert ("ATR001", "views.py", 4) in first
+    for facts in (project / ".attrlint_cache").rglob("*.facts.json"):
+        if damage == "delete":
+            facts.unlink()
+        else:
+            facts.write_bytes(facts.read_bytes().replace(b"get_completion", b"get_completiom"))
+    (project / "other.py").write_text("x = 1\n")  # a new tree: the project phase runs again
+    again = sorted((f.code, f.path, f.line) for f in _findings(project, monkeypatch))
+    assert again == first
