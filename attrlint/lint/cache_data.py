@@ -133,11 +133,17 @@ def encode_result(result: FileResult) -> list[Any]:
 
 
 def decode_result(data: Any, path: str) -> FileResult:
-    findings, key_refs, llm_calls, skipped = _list(data, 4)
+    if type(data) is not list or len(data) != 4:
+        raise DataError("expected a result")
+    findings, key_refs, llm_calls, skipped = data
+    if type(findings) is not list or type(key_refs) is not list:
+        raise DataError("expected lists of findings and key references")
+    if type(llm_calls) is not int or llm_calls < 0 or type(skipped) is not bool:
+        raise DataError("expected a call count and a flag")
     return FileResult(
-        path=path,
-        findings=[decode_finding(f, path) for f in _list(findings)],
-        key_refs=[decode_key_ref(r, path) for r in _list(key_refs)],
-        llm_calls=_int(llm_calls),
-        skipped=_bool(skipped),
+        path,
+        [decode_finding(f, path) for f in findings] if findings else [],
+        [decode_key_ref(r, path) for r in key_refs] if key_refs else [],
+        llm_calls,
+        skipped,
     )

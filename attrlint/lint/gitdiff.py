@@ -66,7 +66,10 @@ class Repository:
 
     def relative(self, path: str | os.PathLike[str]) -> str | None:
         """`path` relative to the top of the repository (POSIX), or None when it lies outside."""
-        rel = os.path.relpath(os.path.realpath(path), os.path.realpath(self.top))
+        try:
+            rel = os.path.relpath(os.path.realpath(path), os.path.realpath(self.top))
+        except ValueError:  # another drive on Windows
+            return None
         if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
             return None
         return rel.replace(os.sep, "/")
