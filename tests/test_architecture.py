@@ -18,6 +18,7 @@ LAYERS = {
     "attrlint.lint": 2,
     "attrlint.runtime": 2,
     "attrlint.cli": 3,
+    "attrlint.server": 3,  # the editor server: a front end beside the CLI
 }
 # Top-level modules that only re-export a documented name from its new home.
 SHIMS = {"attrlint.otel", "attrlint.__main__", "attrlint"}

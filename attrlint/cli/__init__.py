@@ -21,6 +21,7 @@ COMMANDS = {
     "init": "attrlint.cli.init:init",
     "baseline": "attrlint.cli.baseline:baseline",
     "ledger": "attrlint.cli.ledger:ledger",
+    "server": "attrlint.cli.server:server",
 }
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR
 from attrlint.core.config import ConfigError
 from attrlint.lint.suppression import Options
-from attrlint.cli.common import EXIT_CLEAN, EXIT_ERROR
 
 
 @click.command()
@@ -36,6 +36,10 @@ def baseline(paths, baseline_file, update, add_new, config_path, strict) -> None
     try:
         result = run(list(paths) or ["."], options=Options(strict=strict),
                      config_path=Path(config_path) if config_path else None)
+        if result.errors:  # a baseline without the findings of an unreadable file would hide them later
+            click.echo(f"attrlint: error: could not check {len(result.errors)} file(s) or path(s); the baseline "
+                       "was not written", err=True)
+            sys.exit(EXIT_ERROR)
         findings = result.findings
         if update:
             existing = bl.load(target) if target.exists() else bl.build([], target)

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,6 +29,22 @@ class Fail(click.ClickException):
     def show(self, file: Any = None) -> None:
         text = self.message if self.message.startswith("attrlint: ") else f"attrlint: error: {self.message}"
         click.echo(text, err=True)
+
+
+def use_colour(stream: Any) -> bool:
+    """ANSI colours: FORCE_COLOR (set, not "0") forces them, NO_COLOR (set, not empty) turns
+    them off, else only on a terminal that is not `dumb`."""
+    import os
+
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.strip().lower() not in ("0", "false", "no"):
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 ledger_option = click.option(
@@ -61,17 +78,71 @@ def load_config(config_path: str | Path | None = None) -> Any:
         raise Fail(str(exc)) from None
 
 
-def open_ledger(url: str | None, config: Any = None) -> Any:
-    """The ledger at `url`, opened and checked, priced with the configuration's overrides."""
+def open_ledger(url: str | None, config: Any = None, *, create: bool = False) -> Any:
+    """The existing ledger at `url`, opened and checked, priced with the configuration's
+    overrides. The commands that read (or reprice) what was recorded call this without
+    `create`: a SQLite ledger that does not exist is an error, never a new empty file or
+    folder. Commands that record (`ledger import-batch`) pass `create=True`."""
     from attrlint.ledger import Ledger, LedgerError
     from attrlint.ledger.pricing import Pricer
 
+    ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
+    sqlite_path = _sqlite_path(ledger.url)
+    if sqlite_path is not None and not create and not sqlite_path.is_file():
+        where = "set by --ledger" if url else ("from ATTRLINT_LEDGER_URL" if os.environ.get("ATTRLINT_LEDGER_URL")
+                                               else "the default, .attrlint/ledger.db in the current directory")
+        raise Fail(f"no ledger at {sqlite_path} ({where}): nothing has been recorded there; pass the ledger the "
+                   "runtime records to with --ledger or ATTRLINT_LEDGER_URL")
     try:
-        ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
         ledger.open()
         return ledger
     except LedgerError as exc:
         raise Fail(str(exc)) from None
+    except Exception as exc:
+        raise Fail(database_error(ledger.url, exc)) from exc
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite://"):
+        return None
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("sqlite://"):]
+    return Path(path) if path else None
+
+
+def database_error(url: str, exc: BaseException) -> str:
+    """One line for a database error: the ledger (password redacted), what failed, what to do."""
+    from attrlint.core.redact import redact_url
+
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    return (f"ledger {redact_url(url)}: {type(exc).__name__}: {first}; check --ledger / ATTRLINT_LEDGER_URL "
+            "and that the database is reachable (--verbose shows the traceback)")
+
+
+verbose_option = click.option("--verbose", "-v", is_flag=True, help="Show the traceback of a database error.")
+
+
+class LedgerCommand(click.Command):
+    """A command that reads the ledger: a database error is one line and exit 2 (the
+    traceback with --verbose), never a traceback and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a database or driver error
+            verbose = ctx.params.get("verbose") or (ctx.parent is not None and ctx.parent.params.get("verbose"))
+            if verbose:
+                import traceback
+
+                traceback.print_exc()
+            from attrlint.ledger import LedgerError
+
+            if isinstance(exc, LedgerError):  # already names the ledger and what failed
+                raise Fail(f"{str(exc).strip().splitlines()[0]}{'' if verbose else ' (--verbose shows the traceback)'}") \
+                    from None
+            url = ctx.params.get("url") or os.environ.get("ATTRLINT_LEDGER_URL") or "(default)"
+            raise Fail(database_error(str(url), exc)) from None
 
 
 def render_table(headers: Sequence[str], rows: list[Sequence[Any]], fmt: str, title: str = "") -> str:

@@ -6,14 +6,23 @@ import datetime as dt
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
-from typing import Sequence
 
 import click
 
 from attrlint.cli.keys import scan
 
 _PREFIXES = ("services", "agents", "apps", "packages", "src", "bots", "workers")
+_TEST_DIRS = frozenset({"tests", "test", "testing"})
+_TEST_IGNORES = '["ATR001", "ATR002", "ATR004", "ATR008"]'
+
+
+def _is_test_file(path: str) -> bool:
+    posix = PurePosixPath(Path(path).as_posix())
+    name = posix.name
+    return (any(part in _TEST_DIRS for part in posix.parts[:-1]) or name.startswith("test_")
+            or name.endswith("_test.py") or name == "conftest.py")
 
 
 @click.command()
@@ -64,7 +73,11 @@ def render_init(results, roots: Sequence[str] = (".",)) -> str:
     catalogue = load_catalogue()
     agents: dict[str, str] = {}
     refs_by_env: dict[str, list] = defaultdict(list)
+    has_tests = False
     for r in results:
+        if _is_test_file(r.path):
+            has_tests = True
+            continue
         guess = _agent_of(r.path, roots)
         if guess and (r.llm_calls or r.key_refs):
             agents.setdefault(guess[0], guess[1])
@@ -73,6 +86,10 @@ def render_init(results, roots: Sequence[str] = (".",)) -> str:
     lines = ["[tool.attrlint]", 'required-fields = ["ticket_id", "customer_id", "agent_id"]', ""]
     for name, glob in sorted(agents.items()):
         lines += [f"[tool.attrlint.agents.{_toml_key(name)}]", f'paths = ["{glob}"]', ""]
+    if has_tests:
+        lines += ["# Tests call LLM clients without production attribution; leave them to the key rules.",
+                  "[tool.attrlint.per-file-ignores]",
+                  f'"tests/**" = {_TEST_IGNORES}', f'"**/test_*.py" = {_TEST_IGNORES}', ""]
     expires = (today_utc() + dt.timedelta(days=90)).isoformat()
     for env, refs in sorted(refs_by_env.items()):
         if env in catalogue.generic_envs:

@@ -10,15 +10,24 @@ from pathlib import Path
 
 import click
 
-from attrlint.cli.common import ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import (
+    LedgerCommand,
+    ledger_option,
+    load_config,
+    open_ledger,
+    render_table,
+    today_option,
+    verbose_option,
+)
 from attrlint.core.config import ConfigError
 
+
 def scan(paths: tuple[str, ...], config_path: str | None):
-    from attrlint.lint.suppression import Options
     from attrlint.lint.runner import run
+    from attrlint.lint.suppression import Options
 
     return run(list(paths) or ["."], options=Options(), config_path=Path(config_path) if config_path else None,
-               project_rules=False, warn=lambda m: click.echo(f"attrlint: {m}", err=True))
+               project_rules=False, warn=lambda m: click.echo(m, err=True))
 
 
 @click.group()
@@ -40,6 +49,10 @@ def list_keys(paths, config_path, output_format, today) -> None:
         result = scan(paths, config_path)
     except ConfigError as exc:
         click.echo(f"attrlint: error: {exc}", err=True)
+        sys.exit(2)
+    if result.errors:  # a key reference in a file that could not be read would be missing
+        click.echo(f"attrlint: error: could not read {len(result.errors)} file(s) or path(s); the list would be "
+                   "incomplete", err=True)
         sys.exit(2)
     config = result.configs[0] if result.configs else None
     if config is None:
@@ -151,15 +164,16 @@ def check_keys(config_path, warn_days, today) -> None:
     sys.exit(1 if errors else 0)
 
 
-@keys.command("audit")
+@keys.command("audit", cls=LedgerCommand)
 @ledger_option
+@verbose_option
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="The window, in days.")
 @today_option()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True))
 @click.option("--max-unattributed", type=click.FloatRange(0, 1), default=0.10, show_default=True,
               help="Flag keys whose share of unattributed calls is over this.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table")
-def audit_keys(url, days, today, config_path, max_unattributed, output_format) -> None:
+def audit_keys(url, days, today, config_path, max_unattributed, output_format, verbose) -> None:
     """The registry joined with the ledger: usage, cost and expiry per key; keys to retire,
     expired keys in use, cost spikes, unattributed calls, unregistered keys. Exit 1 on findings."""
     from attrlint.keys.audit import audit, history_start, render_text

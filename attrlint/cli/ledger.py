@@ -17,7 +17,16 @@ from typing import Any
 
 import click
 
-from attrlint.cli.common import Fail, ledger_option, load_config, open_ledger, render_table, today_option
+from attrlint.cli.common import (
+    Fail,
+    LedgerCommand,
+    ledger_option,
+    load_config,
+    open_ledger,
+    render_table,
+    today_option,
+    verbose_option,
+)
 
 DIMENSION_CHOICES = ["agent", "ticket", "customer", "day", "model", "provider", "key"]
 _HEADERS = {"agent": "agent", "ticket": "ticket", "customer": "customer", "day": "day", "model": "model",
@@ -42,9 +51,17 @@ def _label(value: Any) -> str:
     return "(none)" if value is None or value == "" else str(value)
 
 
-@click.group()
-def ledger() -> None:
-    """Report, export, reprice and reconcile the cost ledger."""
+class _LedgerGroup(click.Group):
+    command_class = LedgerCommand
+
+
+@click.group(cls=_LedgerGroup)
+@verbose_option
+def ledger(verbose: bool) -> None:
+    """Report, export, reprice and reconcile the cost ledger.
+
+    These commands read what the runtime recorded: a ledger that does not exist is an error
+    (exit 2), never a new empty one; a database error is one line (--verbose for more)."""
 
 
 @ledger.command()
@@ -72,8 +89,13 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
         extra = _budget_columns(book, today, agent) if dims == ("agent",) else None
         if html_path:
             _write_html(book, html_path, today, since, until)
+        from attrlint.ledger.reports.apart import apart
+
+        notes = apart(book, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent).notes()
     finally:
         book.close()
+    if fmt not in ("table", "markdown"):
+        notes = []  # machine formats: `ledger export` has the rows, with their status and estimate flag
     if extra is not None:
         headers, columns = extra
         rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
@@ -84,6 +106,7 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
                           *([""] * len(headers))))
         title = "LLM cost by agent, with month-to-date budgets" + (f" for {agent}" if agent else "")
         click.echo(render_table(["agent", "cost_usd", *headers], table, fmt, title))
+        _notes(notes)
         return
     rows = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
     table = [(*(_label(x) for x in ((k,) if len(dims) == 1 else k)), _money(v)) for k, v in rows]
@@ -95,6 +118,15 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
     if since or until:
         title += f" ({since or '...'} to {until or 'now'})"
     click.echo(render_table(headers, table, fmt, title))
+    _notes(notes)
+
+
+def _notes(notes: list[str]) -> None:
+    """What the totals leave out or estimate, after the table: an unpriced call is never $0."""
+    if notes:
+        click.echo("")
+        for note in notes:
+            click.echo(f"note: {note}")
 
 
 @ledger.command()
@@ -106,7 +138,8 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not stdout.")
 def export(url: str | None, fmt: str, since: str | None, until: str | None, agent: str | None,
            output: str | None) -> None:
-    """Every record, as CSV or JSON lines."""
+    """Every record, as CSV or JSON lines (an unpriced row has an empty cost; `estimated` marks
+    costs counted from a local token estimate)."""
     from attrlint.ledger.records import COLUMNS
 
     book = open_ledger(url)
@@ -119,6 +152,7 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
             row = record.as_dict()
             if writer:
                 row["metadata"] = json.dumps(row["metadata"], sort_keys=True) if row["metadata"] else ""
+                row["usage_extra"] = json.dumps(row["usage_extra"], sort_keys=True) if row["usage_extra"] else ""
                 writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
             else:
                 out.write(json.dumps(row) + "\n")
@@ -126,6 +160,70 @@ def export(url: str | None, fmt: str, since: str | None, until: str | None, agen
         book.close()
         if output:
             out.close()
+
+
+@ledger.command("import-batch")
+@ledger_option
+@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--provider", "family", type=click.Choice(["openai", "anthropic"]), required=True,
+              help="Whose batch results file this is.")
+@click.option("--requests", "requests_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="The batch's requests (input) file: each request's metadata attributes its row.")
+@click.option("--batch-id", help="The batch's id, stored on each row.")
+@click.option("--base-url", help="Where the batch ran (default: the provider's API), e.g. an Azure endpoint.")
+@click.option("--agent", help="The agent the batch ran for.")
+@click.option("--field", "fields", multiple=True, metavar="NAME=VALUE",
+              help="An attribution field for every row (ticket_id=T-1, customer_id=acme); repeatable.")
+def import_batch(url: str | None, results: Path, family: str, requests_path: Path | None, batch_id: str | None,
+                 base_url: str | None, agent: str | None, fields: tuple[str, ...]) -> None:
+    """Record a batch results file fetched outside the runtime: one row per request at the
+    batch price. Importing the same file again adds nothing once the ledger enforces unique ids
+    (each row's id comes from the batch and the request's custom_id)."""
+    from attrlint.runtime import attribution
+    from attrlint.runtime.batches import import_results, request_metadata
+    from attrlint.runtime.settings import settings_for
+
+    given: dict[str, str] = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise Fail(f"--field {item!r}: expected NAME=VALUE, e.g. --field ticket_id=T-1")
+        given[name] = value
+    lines = _jsonl(results)
+    requests = request_metadata(_jsonl(requests_path)) if requests_path else None
+    config = _config()
+    book = open_ledger(url, config, create=True)
+    try:
+        settings = settings_for(family, base_url or _API[family], None, agent_id=agent, ledger=book, strict=False,
+                                config=config)
+        with attribution(**given):
+            count = import_results(lines, family=family, settings=settings, batch_id=batch_id, requests=requests)
+        book.flush()
+    finally:
+        book.close()
+    click.echo(f"recorded {count} batch result(s) from {results.name}")
+
+
+_API = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise Fail(f"{path}: cannot read: {exc.strerror}") from None
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            raise Fail(f"{path}:{lineno}: not a JSON line; expected a batch results (or requests) .jsonl file") from None
+        if not isinstance(value, dict) or "custom_id" not in value:
+            raise Fail(f"{path}:{lineno}: no custom_id; expected a batch results (or requests) .jsonl file")
+        out.append(value)
+    return out
 
 
 @ledger.command()

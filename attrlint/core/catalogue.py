@@ -31,6 +31,7 @@ class ClientSpec:
     sdk: str
     default_key_env: str  # "" when the client authenticates another way
     key_params: tuple[str, ...]
+    vendor: str = ""  # who bills, when not the SDK's vendor (a framework's provider classes)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Sdk:
     metadata: MetadataSpec | None = None
     factories: tuple[tuple[str, str], ...] = ()  # (attr, service)
     no_metadata: frozenset[str] = frozenset()  # methods/functions that take no metadata parameter
+    modifiers: frozenset[str] = frozenset()  # methods that return the same client, reconfigured
+    shapes: tuple[tuple[str, frozenset[str]], ...] = ()  # (method path, keywords) that identify a call
 
     def for_method(self, method: str) -> Sdk:
         """This SDK as seen by one method: without a metadata parameter where it takes none."""
@@ -87,12 +90,43 @@ class Catalogue:
     key_regex: re.Pattern[str] = re.compile("(?!)")
     key_format_names: tuple[str, ...] = ()
     method_tails: frozenset[str] = frozenset()
+    # method tail -> (method path, keywords, sdk): calls recognised by their shape alone
+    shapes: dict[str, tuple[tuple[str, frozenset[str], str], ...]] = field(hash=False, default_factory=dict)
 
     def normalise(self, qname: str) -> str:
-        """Map re-exporting modules onto the SDK they re-export (`langfuse.openai.X` -> `openai.X`)."""
+        """Map re-exporting modules onto the SDK they re-export (`langfuse.openai.X` -> `openai.X`),
+        and a deep import path onto the name the catalogue knows
+        (`google.generativeai.generative_models.GenerativeModel` -> `google.generativeai.GenerativeModel`)."""
+        cache: dict[str, str] = self.__dict__.setdefault("_normalised", {})
+        found = cache.get(qname)
+        if found is None:
+            found = cache[qname] = self._normalise(qname)
+        return found
+
+    def _normalise(self, qname: str) -> str:
         for source, target in self.reexports.items():
             if qname == source or qname.startswith(source + "."):
                 return target + qname[len(source):]
+        known = self.__dict__.get("_known_names")
+        if known is None:
+            known = set(self.clients) | set(self.factory_functions)
+            for name in self.functions:
+                known.add(name)
+                known.add(name.rpartition(".")[0])  # `dashscope.Generation` of `dashscope.Generation.call`
+            object.__setattr__(self, "_known_names", known)
+            object.__setattr__(self, "_sdk_modules", sorted(
+                {m for sdk in self.sdks.values() for m in sdk.modules}, key=len, reverse=True))
+        if qname in known:
+            return qname
+        for module in self.__dict__["_sdk_modules"]:
+            if qname.startswith(module + "."):
+                parts = qname[len(module) + 1:].split(".")
+                for i in range(1, len(parts)):  # skip submodules: `aigc.generation.Generation.call`
+                    candidate = ".".join((module, *parts[i:]))
+                    head = ".".join((module, parts[i]))
+                    if head in known and head[0].isalpha():
+                        return candidate
+                break
         return qname
 
     def key_format(self, text: str) -> tuple[str, re.Match[str]] | None:
@@ -256,10 +290,13 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
         for c in spec.get("clients", []):
             c = {"name": c} if isinstance(c, str) else c
             _expect("name" in c, where, "each client needs a `name`")
+            _expect(c.get("vendor", spec.get("vendor")) in vendors, where,
+                    f"client {c['name']}: vendor {c.get('vendor')!r} is not in [vendors]")
             cs = ClientSpec(
                 name=c["name"], sdk=name,
                 default_key_env=c.get("default-key-env", ""),
                 key_params=tuple(c.get("key-params", ["api_key"])),
+                vendor=c.get("vendor", ""),
             )
             sdk_clients.append(cs)
             clients[cs.name] = cs
@@ -285,6 +322,14 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             else:
                 _expect("attr" in f and "service" in f, where, "a factory needs `function`, or `attr` and `service`")
                 sdk_factories.append((f["attr"], f["service"]))
+        shapes = []
+        for shape in spec.get("shapes", []):
+            _expect(isinstance(shape, dict) and shape.get("method") in methods, where,
+                    "a shape needs `method` (one of its methods) and `keywords`")
+            keywords = shape.get("keywords", [])
+            _expect(isinstance(keywords, list) and len(keywords) >= 2, where,
+                    f"shape {shape.get('method')}: give at least two keywords that identify the call")
+            shapes.append((shape["method"], frozenset(keywords)))
         sdk = Sdk(
             name=name, vendor=spec["vendor"], modules=modules,
             module_receiver=bool(spec.get("module-receiver", False)),
@@ -292,6 +337,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             compatible_methods=frozenset(spec.get("compatible-methods", [])),
             metadata=metadata,
             factories=tuple(sdk_factories), no_metadata=frozenset(no_metadata),
+            modifiers=frozenset(spec.get("modifiers", [])), shapes=tuple(shapes),
         )
         sdks[name] = sdk
         if sdk.module_receiver:
@@ -310,6 +356,10 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             reexports[src] = dst
         for f in sdk.factories:
             factories[f] = name
+    shapes_by_tail: dict[str, list[tuple[str, frozenset[str], str]]] = {}
+    for sdk in sdks.values():
+        for method, keywords in sdk.shapes:
+            shapes_by_tail.setdefault(method.rsplit(".", 1)[-1], []).append((method, keywords, sdk.name))
     # the most specific re-export wins (`langfuse.openai.openai` before `langfuse.openai`)
     reexports = dict(sorted(reexports.items(), key=lambda item: -len(item[0])))
     generic_envs = {env: v.name for v in vendors.values() for env in v.generic_key_envs}
@@ -321,6 +371,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
         generic_envs=generic_envs, env_tokens=env_tokens,
         key_regex=re.compile("|".join(patterns)) if patterns else re.compile("(?!)"),
         key_format_names=tuple(names), method_tails=frozenset(tails),
+        shapes={tail: tuple(found) for tail, found in shapes_by_tail.items()},
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import fnmatch
 import hashlib
 import json
 import os
@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from attrlint.core import toml as _toml
+from attrlint.core.globs import GlobError, check_pattern, compile_globs
 from attrlint.core.schema import Schema, default_schema
 
 DEFAULT_EXCLUDE = (
@@ -22,7 +23,16 @@ DEFAULT_EXCLUDE = (
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".attrlint", "site-packages",
 )
 
-_CODE = re.compile(r"^ATR\d{0,3}$")
+_CODE = re.compile(r"^(ATR\d{0,3}|ALL)$")
+
+# Configuration files, in the order they win within one folder (as ruff's `.ruff.toml`,
+# `ruff.toml`, `pyproject.toml`): the first that exists is the folder's configuration
+# (a pyproject.toml only when it has a [tool.attrlint] table).
+CONFIG_NAMES = (".attrlint.toml", "attrlint.toml", "pyproject.toml")
+
+# What `environment` may say of a key (the names key variables end in: _PROD, _DEV, ...).
+ENVIRONMENTS = ("prod", "staging", "dev", "test", "qa", "local", "sandbox")
+_ENVIRONMENT_SYNONYMS = {"production": "prod", "stage": "staging", "development": "dev", "testing": "test"}
 
 
 class ConfigError(Exception):
@@ -32,7 +42,8 @@ class ConfigError(Exception):
         self.path, self.key = path, key
         where = f"{path}" if path else "configuration"
         if key:
-            where += f": [tool.attrlint] {key}"
+            table = "[tool.attrlint] " if path is None or Path(path).name == "pyproject.toml" else ""
+            where += f": {table}{key}"
         super().__init__(f"{where}: {message}")
 
 
@@ -93,17 +104,21 @@ class Config:
     # -- questions the engine and rules ask --------------------------------------------
 
     def relpath(self, path: Path | str) -> str:
-        """`path` relative to the config root, POSIX style (for globs)."""
+        """`path` relative to the config root, POSIX style, for globs. A path outside the
+        root is its absolute path without the leading `/`, so only unanchored patterns
+        (`build`, `*.egg-info`) can match it."""
         p = Path(path)
+        resolved = p.resolve()
         try:
-            return PurePosixPath(p.resolve().relative_to(self.root.resolve())).as_posix()
+            rel = PurePosixPath(resolved.relative_to(self.root.resolve())).as_posix()
         except ValueError:
-            return PurePosixPath(p).as_posix()
+            return PurePosixPath(resolved).as_posix().lstrip("/")
+        return "" if rel == "." else rel
 
     def agent_for(self, path: Path | str) -> str | None:
         rel = self.relpath(path)
         for agent in self.agents.values():
-            if any(_glob_match(rel, pattern) for pattern in agent.paths):
+            if compile_globs(agent.paths).matches(rel):
                 return agent.name
         return None
 
@@ -113,22 +128,25 @@ class Config:
             return self.agents[agent].required_fields  # type: ignore[return-value]
         return self.schema.required
 
-    def is_excluded(self, path: Path | str) -> bool:
-        rel = self.relpath(path)
-        parts = PurePosixPath(rel).parts
-        for pattern in (*self.exclude, *self.extend_exclude):
-            pattern = pattern.rstrip("/")
-            if _glob_match(rel, pattern):
-                return True
-            if "/" not in pattern and any(fnmatch.fnmatchcase(part, pattern) for part in parts):
-                return True
-        return False
+    def exclude_globs(self):  # -> Globs
+        """`exclude` then `extend-exclude`, as one list (so `!pattern` in either re-includes)."""
+        return compile_globs((*self.exclude, *self.extend_exclude))
+
+    def is_excluded(self, path: Path | str, *, is_dir: bool | None = None) -> bool:
+        """Whether `exclude`/`extend-exclude` match `path` or a folder above it (see
+        attrlint.core.globs for the pattern syntax)."""
+        if is_dir is None:
+            is_dir = Path(path).is_dir()
+        return self.exclude_globs().matches(self.relpath(path), is_dir=is_dir)
 
     def ignored_codes_for(self, path: Path | str) -> tuple[str, ...]:
+        """The codes `per-file-ignores` turns off for `path`; a key `!pattern` applies to
+        the files it does not match (as in ruff)."""
         rel = self.relpath(path)
         codes: list[str] = []
         for pattern, ignored in self.per_file_ignores.items():
-            if _glob_match(rel, pattern) or fnmatch.fnmatchcase(PurePosixPath(rel).name, pattern):
+            negated = pattern.startswith("!")
+            if compile_globs((pattern[1:] if negated else pattern,)).matches(rel) != negated:
                 codes.extend(ignored)
         return tuple(codes)
 
@@ -145,19 +163,6 @@ class Config:
         return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()[:16]
 
 
-def _glob_match(rel: str, pattern: str) -> bool:
-    """Globs with `**`, matched against a POSIX path relative to the config root."""
-    pattern = pattern[2:] if pattern.startswith("./") else pattern
-    if fnmatch.fnmatchcase(rel, pattern):
-        return True
-    if pattern.endswith("/**") and (rel == pattern[:-3] or rel.startswith(pattern[:-2])):
-        return True
-    if "**/" in pattern and fnmatch.fnmatchcase(rel, pattern.replace("**/", "")):
-        return True
-    # A bare directory pattern matches everything under it.
-    return rel.startswith(pattern.rstrip("/") + "/")
-
-
 # -- loading ------------------------------------------------------------------------------
 
 _TOP_KEYS = {
@@ -170,29 +175,46 @@ _KEY_KEYS = {"agent", "provider", "owner", "expires", "environment"}
 _PRICE_KEYS = {"input", "output", "cache-read", "cache-write", "effective"}
 
 
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.attrlint] table, at or above `start`."""
-    start = start.resolve()
-    directory = start if start.is_dir() else start.parent
-    for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8")
-            except OSError:
-                continue
-            if "[tool.attrlint" in text:
-                return candidate
+def _config_in(directory: Path) -> Path | None:
+    """The folder's configuration file (see CONFIG_NAMES), or None."""
+    for name in CONFIG_NAMES:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml":
+            return candidate
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if "[tool.attrlint" in text or "tool.attrlint" in text:
+            return candidate
     return None
 
 
-def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
-    """Load `[tool.attrlint]` from `path`, or from the nearest pyproject.toml above `start`."""
-    if path is None:
-        path = find_pyproject(start or Path.cwd())
-        if path is None:
-            return Config(root=(start or Path.cwd()).resolve() if (start or Path.cwd()).is_dir()
-                          else (start or Path.cwd()).resolve().parent)
+def find_config_file(start: Path) -> Path | None:
+    """The nearest `.attrlint.toml`, `attrlint.toml` or pyproject.toml with a [tool.attrlint]
+    table, at or above `start` (the first of them in the nearest folder that has one)."""
+    start = start.resolve()
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory, *directory.parents):
+        found = _config_in(candidate_dir)
+        if found is not None:
+            return found
+    return None
+
+
+find_pyproject = find_config_file  # the name callers used before attrlint.toml was read
+
+
+def has_config_file(directory: str | Path) -> bool:
+    """Whether `directory` holds a configuration file of its own."""
+    return _config_in(Path(directory)) is not None
+
+
+def read_table(path: Path) -> tuple[dict[str, Any], str]:
+    """The attrlint table of a configuration file and the file's text: `[tool.attrlint]` of a
+    pyproject.toml, the whole file of an attrlint.toml / .attrlint.toml."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -201,10 +223,23 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("attrlint")
-    if table is None and Path(path).name != "pyproject.toml":
-        table = data  # a standalone attrlint.toml
-    return parse_config(table or {}, path=Path(path), text=text)
+    if Path(path).name == "pyproject.toml":
+        table = data.get("tool", {}).get("attrlint")
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError(path, None, "[tool.attrlint] must be a table")
+        return table or {}, text
+    return data, text
+
+
+def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
+    """Load the configuration from `path`, or from the nearest configuration file above `start`."""
+    if path is None:
+        path = find_config_file(start or Path.cwd())
+        if path is None:
+            return Config(root=(start or Path.cwd()).resolve() if (start or Path.cwd()).is_dir()
+                          else (start or Path.cwd()).resolve().parent)
+    table, text = read_table(Path(path))
+    return parse_config(table, path=Path(path), text=text)
 
 
 def parse_config(table: dict[str, Any], *, path: Path | None = None, text: str = "") -> Config:
@@ -213,17 +248,23 @@ def parse_config(table: dict[str, Any], *, path: Path | None = None, text: str =
         raise ConfigError(path, unknown[0], f"unknown key; expected one of {', '.join(sorted(_TOP_KEYS))}")
     base = default_schema()
     schema = base.extended(
-        required=_str_list(table, "required-fields", path) if "required-fields" in table else None,
+        required=_fields(table, "required-fields", path) if "required-fields" in table else None,
         aliases=_aliases(table.get("aliases", {}), path, base),
         placeholders=tuple(_str_list(table, "placeholders", path)) if "placeholders" in table else None,
         max_fields=_positive_int(table, "max-metadata-fields", path),
     )
-    agents = _agents(table.get("agents", {}), path, text)
-    keys = _keys(table.get("keys", {}), path, text)
+    prefix = ("tool", "attrlint") if path is None or path.name == "pyproject.toml" else ()
+    agents = _agents(table.get("agents", {}), path, text, prefix)
+    # An agent's own required fields are schema fields too: a call whose metadata has
+    # `claim_id` supplies `claim_id`, whatever the default schema calls canonical.
+    extra = {f for a in agents.values() for f in (a.required_fields or ())} - schema.canonical
+    if extra:
+        schema = dataclasses.replace(schema, canonical=schema.canonical | frozenset(extra))
+    keys = _keys(table.get("keys", {}), path, text, prefix)
     root = path.parent.resolve() if path else Path.cwd().resolve()
     exclude = DEFAULT_EXCLUDE
     if "exclude" in table:
-        exclude = tuple(_str_list(table, "exclude", path))
+        exclude = _globs(table, "exclude", path)
     return Config(
         path=path,
         root=root,
@@ -231,7 +272,7 @@ def parse_config(table: dict[str, Any], *, path: Path | None = None, text: str =
         ignore=_codes(table, "ignore", path),
         extend_select=_codes(table, "extend-select", path),
         exclude=exclude,
-        extend_exclude=tuple(_str_list(table, "extend-exclude", path)),
+        extend_exclude=_globs(table, "extend-exclude", path),
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), path),
         schema=schema,
         strict=_bool(table, "strict", path),
@@ -242,18 +283,52 @@ def parse_config(table: dict[str, Any], *, path: Path | None = None, text: str =
     )
 
 
-def _str_list(table: dict[str, Any], key: str, path: Path | None) -> list[str]:
+def _str_list(table: dict[str, Any], key: str, path: Path | None, *, name: str | None = None) -> list[str]:
+    """`table[key]` as a list of strings; errors name the key as `name` (default `key`)."""
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(path, key, "expected a list of strings")
+        raise ConfigError(path, name or key, "expected a list of strings")
     return value
 
 
-def _codes(table: dict[str, Any], key: str, path: Path | None) -> tuple[str, ...]:
-    codes = _str_list(table, key, path)
+def _globs(table: dict[str, Any], key: str, path: Path | None, *, name: str | None = None) -> tuple[str, ...]:
+    """A list of gitignore-style patterns, each checked (attrlint.core.globs)."""
+    patterns = []
+    for pattern in _str_list(table, key, path, name=name):
+        try:
+            patterns.append(check_pattern(pattern))
+        except GlobError as exc:
+            raise ConfigError(path, name or key, f"pattern {pattern!r}: {exc}") from None
+    return tuple(patterns)
+
+
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def _fields(table: dict[str, Any], key: str, path: Path | None, *, name: str | None = None) -> tuple[str, ...]:
+    """A non-empty list of distinct metadata field names (`required-fields`)."""
+    fields = _str_list(table, key, path, name=name)
+    if not fields:
+        raise ConfigError(path, name or key, "empty: list at least one field (e.g. [\"ticket_id\", \"agent_id\"]), "
+                                             "or remove the key to use the default fields")
+    seen = set()
+    for field_name in fields:
+        if not _FIELD.match(field_name):
+            raise ConfigError(path, name or key, f"{field_name!r} is not a metadata field name "
+                                                 "(letters, digits, `_`, `-` or `.`)")
+        if field_name in seen:
+            raise ConfigError(path, name or key, f"{field_name!r} is listed twice")
+        seen.add(field_name)
+    return tuple(fields)
+
+
+def _codes(table: dict[str, Any], key: str, path: Path | None, *, name: str | None = None) -> tuple[str, ...]:
+    """Rule selectors: `ALL`, a code (`ATR001`) or a prefix (`ATR1`). Whether each names a
+    rule that exists is checked where the rules are known (attrlint.lint.suppression)."""
+    codes = _str_list(table, key, path, name=name)
     for code in codes:
         if not _CODE.match(code):
-            raise ConfigError(path, key, f"{code!r} is not a rule code or prefix (like ATR001 or ATR1)")
+            raise ConfigError(path, name or key, f"{code!r} is not a rule code or prefix (like ATR001, ATR1 or ALL)")
     return tuple(codes)
 
 
@@ -282,24 +357,32 @@ def _aliases(value: Any, path: Path | None, schema: Schema) -> dict[str, str]:
 def _per_file_ignores(value: Any, path: Path | None) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise ConfigError(path, "per-file-ignores", "expected a table of \"glob\" = [codes]")
-    return {glob: _codes(value, glob, path) for glob in value}
+    ignores = {}
+    for pattern in value:
+        key = f"per-file-ignores.{json.dumps(pattern)}"
+        try:
+            check_pattern(pattern)
+        except GlobError as exc:
+            raise ConfigError(path, key, f"pattern {pattern!r}: {exc}") from None
+        ignores[pattern] = _codes(value, pattern, path, name=key)
+    return ignores
 
 
-def _header_line(text: str, *parts: str) -> int:
-    """The 1-based line of the table header `[tool.attrlint.<parts>]` in `text`, else 1."""
-    pieces = [r"tool\s*\.\s*attrlint"] + [
-        r"(?:%s|\"%s\"|'%s')" % (re.escape(p), re.escape(p), re.escape(p)) for p in parts
+def _header_line(text: str, prefix: tuple[str, ...], *parts: str) -> int:
+    """The 1-based line of the table header `[<prefix>.<parts>]` in `text`, else 1."""
+    pieces = [re.escape(p) for p in prefix] + [
+        r"(?:{0}|\"{0}\"|'{0}')".format(re.escape(p)) for p in parts
     ]
     pattern = re.compile(r"^[ \t]*\[\s*" + r"\s*\.\s*".join(pieces) + r"\s*\]", re.MULTILINE)
     match = pattern.search(text)
     if match:
         return text.count("\n", 0, match.start()) + 1
     # inline tables (`keys = { X = {...} }`) or a dotted key: find the name itself
-    match = re.search(r"^[ \t]*[\"']?%s[\"']?\s*=" % re.escape(parts[-1]), text, re.MULTILINE)
+    match = re.search(r"^[ \t]*[\"']?" + re.escape(parts[-1]) + r"[\"']?\s*=", text, re.MULTILINE)
     return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def _agents(value: Any, path: Path | None, text: str) -> dict[str, AgentConfig]:
+def _agents(value: Any, path: Path | None, text: str, prefix: tuple[str, ...]) -> dict[str, AgentConfig]:
     if not isinstance(value, dict):
         raise ConfigError(path, "agents", "expected tables [tool.attrlint.agents.NAME]")
     agents = {}
@@ -322,15 +405,16 @@ def _agents(value: Any, path: Path | None, text: str) -> dict[str, AgentConfig]:
                 raise ConfigError(path, f"{key}.monthly-budget", "expected a number of USD") from None
         agents[name] = AgentConfig(
             name=name,
-            paths=tuple(_str_list(spec, "paths", path)),
-            required_fields=tuple(_str_list(spec, "required-fields", path)) if "required-fields" in spec else None,
+            paths=_globs(spec, "paths", path, name=f"{key}.paths"),
+            required_fields=(_fields(spec, "required-fields", path, name=f"{key}.required-fields")
+                             if "required-fields" in spec else None),
             monthly_budget=budget,
-            line=_header_line(text, "agents", name),
+            line=_header_line(text, prefix, "agents", name),
         )
     return agents
 
 
-def _keys(value: Any, path: Path | None, text: str) -> dict[str, KeyConfig]:
+def _keys(value: Any, path: Path | None, text: str, prefix: tuple[str, ...]) -> dict[str, KeyConfig]:
     if not isinstance(value, dict):
         raise ConfigError(path, "keys", "expected tables [tool.attrlint.keys.ENV_VAR]")
     keys = {}
@@ -361,10 +445,21 @@ def _keys(value: Any, path: Path | None, text: str) -> dict[str, KeyConfig]:
             provider=spec.get("provider"),
             owner=spec.get("owner"),
             expires=expires,
-            environment=spec.get("environment"),
-            line=_header_line(text, "keys", env),
+            environment=_environment(spec, path, key),
+            line=_header_line(text, prefix, "keys", env),
         )
     return keys
+
+
+def _environment(spec: dict[str, Any], path: Path | None, key: str) -> str | None:
+    value = spec.get("environment")
+    if value is None or value in ENVIRONMENTS:
+        return value
+    hint = _ENVIRONMENT_SYNONYMS.get(value.strip().lower())
+    if hint is None and value.strip().lower() in ENVIRONMENTS:
+        hint = value.strip().lower()
+    advice = f"write {hint!r}" if hint else f"use one of {', '.join(ENVIRONMENTS)}"
+    raise ConfigError(path, f"{key}.environment", f"{value!r} is not an environment; {advice}")
 
 
 def _decimal(spec: dict[str, Any], name: str, key: str, path: Path | None) -> Decimal | None:

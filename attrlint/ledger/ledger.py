@@ -23,7 +23,7 @@ from typing import Any
 
 from attrlint.core.redact import redact_url as redact
 from attrlint.ledger.records import CallRecord, CostRecord, new_id, now_us, to_nanos
-from attrlint.ledger.stores.base import LedgerError, Row, Store, normalise_by
+from attrlint.ledger.stores.base import ROW_COLUMNS, LedgerError, Row, Store, normalise_by
 
 log = logging.getLogger("attrlint.ledger")
 
@@ -124,7 +124,9 @@ class Ledger:
                request_id: str | None = None, status: str = "ok", attributed: bool = True,
                latency_ms: float | None = None, key_env: str | None = None,
                agent_source: str | None = None, timestamp: dt.datetime | int | None = None,
-               service_tier: str | None = None) -> str:
+               service_tier: str | None = None, host: str | None = None,
+               usage_extra: dict[str, int] | None = None, estimated: bool = False,
+               batch_id: str | None = None) -> str:
         """Queue one call's record; returns its id. Pricing happens in the writer (unless `cost`
         is given) at `timestamp` (a datetime, or microseconds since the epoch; default now):
         `status` "ok" becomes "unattributed" when `attributed` is false, and "unpriced" when no
@@ -134,7 +136,7 @@ class Ledger:
             ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata, environment,
             input_tokens, cached_input_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
             price_source, key_fingerprint, request_id, status, latency_ms, key_env, agent_source, attributed,
-            service_tier))
+            service_tier, host, usage_extra, estimated, batch_id))
 
     def submit(self, record: CallRecord) -> str:
         """Queue a `CallRecord` (the runtime's path); returns its id. Never blocks on I/O."""
@@ -228,9 +230,10 @@ class Ledger:
         cost, price_source, status = r.cost, r.price_source, r.status
         if cost is not None:
             nanos = to_nanos(cost)
-        elif status != "error":
+        elif status != "pending":  # a pending call is priced when its result is recorded
             nanos, price_source = self._price(r.provider, r.model, r.ts_us, r.input_tokens, r.cached_input_tokens,
-                                              r.cache_write_tokens, r.output_tokens, r.service_tier)
+                                              r.cache_write_tokens, r.output_tokens, r.service_tier,
+                                              r.usage_extra, r.host)
         else:
             nanos = None
         if status == "ok":
@@ -241,12 +244,16 @@ class Ledger:
         return (r.id, r.ts_us, r.provider, r.operation, r.model, r.agent_id, r.ticket_id, r.customer_id,
                 json.dumps(r.metadata, sort_keys=True) if r.metadata else None, r.environment, r.input_tokens,
                 r.cached_input_tokens, r.cache_write_tokens, r.output_tokens, r.reasoning_tokens, nanos,
-                price_source, r.key_fingerprint, r.request_id, status, r.latency_ms, r.key_env, r.agent_source)
+                price_source, r.key_fingerprint, r.request_id, status, r.latency_ms, r.key_env, r.agent_source,
+                r.service_tier, r.host, json.dumps(r.usage_extra, sort_keys=True) if r.usage_extra else None,
+                int(bool(r.estimated)), r.batch_id)
 
     def _price(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
-               cache_write: int, out: int, service_tier: str | None) -> tuple[int | None, str | None]:
+               cache_write: int, out: int, service_tier: str | None, usage_extra: dict[str, int] | None = None,
+               host: str | None = None) -> tuple[int | None, str | None]:
         try:
-            return self.pricer.price_nanos(provider, model, ts_us, inp, cached, cache_write, out, service_tier)
+            return self.pricer.price_nanos(provider, model, ts_us, inp, cached, cache_write, out, service_tier,
+                                           extra=usage_extra, host=host)
         except Exception:  # an unpriceable row is recorded unpriced, never dropped
             log.warning("attrlint: could not price %s:%s; recorded unpriced", provider, model, exc_info=True)
             return None, None
@@ -353,20 +360,26 @@ class Ledger:
         return self._get_store().totals(normalise_by(by), since, until, filters)
 
     def reprice(self) -> tuple[int, int]:
-        """Price rows recorded `unpriced`; returns (priced, still unpriced)."""
+        """Price rows stored without a cost (an unknown model, or a price that failed), with the
+        service tier, host and usage kinds stored on each row; pending rows wait for their result.
+        Returns (priced, still unpriced)."""
         self.flush()
         store = self._get_store()
         updates, left = [], 0
         for row in store.unpriced():
-            (rid, ts_us, provider, _op, model, *_rest) = row
-            inp, cached, cache_write, out = row[10], row[11], row[12], row[13]
-            nanos, source = self._price(provider, model, int(ts_us), inp or 0, cached or 0, cache_write or 0,
-                                        out or 0, None)
+            record = dict(zip(ROW_COLUMNS, row))
+            if record["status"] == "pending":
+                continue  # priced when its result is recorded
+            nanos, source = self._price(
+                record["provider"], record["model"], int(record["ts_us"]), record["input_tokens"] or 0,
+                record["cached_input_tokens"] or 0, record["cache_write_tokens"] or 0, record["output_tokens"] or 0,
+                record["service_tier"], json.loads(record["usage_extra"]) if record["usage_extra"] else None,
+                record["host"])
             if nanos is None:
                 left += 1
                 continue
-            status = "ok" if row[19] == "unpriced" else row[19]
-            updates.append((nanos, source, status, rid))
+            status = "ok" if record["status"] == "unpriced" else record["status"]
+            updates.append((nanos, source, status, record["id"]))
         if updates:
             store.set_prices(updates)
         return len(updates), left

@@ -29,8 +29,13 @@ _MISS: Any = object()
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 _BUCKET_SECONDS = 900  # genai-prices has time-of-day prices; resolve rates per quarter hour
 
-# genai-prices names providers by these ids; the ledger's provider names map onto them.
-_GENAI_PROVIDER = {"openai": "openai", "azure": "azure", "anthropic": "anthropic"}
+# The ledger's provider labels (attrlint.runtime.providers) -> genai-prices provider ids. A label
+# with a region (`bedrock/eu-west-1`, `vertex/us-east5`) maps by the part before the slash.
+_GENAI_PROVIDER = {"openai": "openai", "azure": "azure", "anthropic": "anthropic", "bedrock": "aws",
+                   "vertex": "google", "google": "google", "deepseek": "deepseek", "openrouter": "openrouter",
+                   "mistral": "mistral", "cohere": "cohere", "groq": "groq", "xai": "x-ai",
+                   "together": "together", "fireworks": "fireworks", "perplexity": "perplexity"}
+SELF_HOSTED = "self-hosted"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Rates:
     cache_write: Decimal
     output: Decimal
     per_request: Decimal = Decimal(0)
+    model_price: Any = None  # genai-prices' ModelPrice, for usage beyond the four token kinds
 
     def __post_init__(self) -> None:
         # Prices with at most six decimals (all of them, in practice) are whole pico-dollars per
@@ -81,6 +87,14 @@ class Rates:
         if r > 500 or (r == 500 and q & 1):
             q += 1
         return q
+
+    def cost_extra(self, inp: int, cached: int, cache_write: int, out: int, extra: dict[str, int]) -> Decimal:
+        """The cost of usage with other kinds (audio, images, 1-hour cache writes, searches...):
+        genai-prices' own calculation on the whole usage. An override prices the four token
+        kinds only."""
+        if self.model_price is None:
+            return self.cost(Usage(inp, cached, cache_write, out))
+        return _calc(self.model_price, inp, cached, cache_write, out, extra)
 
     def cost(self, usage: Usage) -> Decimal:
         uncached = max(usage.input_tokens - usage.cached_input_tokens - usage.cache_write_tokens, 0)
@@ -117,46 +131,57 @@ class Pricer:
         return cls(config.pricing)
 
     def price(self, provider: str, model: str | None, timestamp: dt.datetime, usage: Usage,
-              service_tier: str | None = None) -> tuple[Decimal | None, str | None]:
+              service_tier: str | None = None, *, extra: dict[str, int] | None = None,
+              host: str | None = None) -> tuple[Decimal | None, str | None]:
         """(cost in USD, what priced it), or (None, None) when no price is known for the model."""
-        if not model:
+        ts_us = int(timestamp.timestamp()) * 1_000_000 + timestamp.microsecond
+        nanos, source = self.price_nanos(provider, model, ts_us, usage.input_tokens, usage.cached_input_tokens,
+                                         usage.cache_write_tokens, usage.output_tokens, service_tier,
+                                         extra=extra, host=host)
+        if nanos is None:
             return None, None
-        override = self._override(provider, model, timestamp.date())
-        if override is not None:
-            return override.cost(usage), override.source
-        key = (provider, model, int(timestamp.timestamp()) // _BUCKET_SECONDS, service_tier)
-        try:
-            rates = self._rates[key]
-        except KeyError:
-            rates = self._rates[key] = _genai_rates(provider, model, timestamp, service_tier)
-        if rates is None:
-            return None, None
-        return rates.cost(usage), rates.source
+        from attrlint.ledger.records import from_nanos
+
+        return from_nanos(nanos), source
 
     def price_nanos(self, provider: str, model: str | None, ts_us: int, inp: int, cached: int,
-                    cache_write: int, out: int, service_tier: str | None = None) -> tuple[int | None, str | None]:
-        """`price` for the ledger's writer: integer nano-dollars, from a microsecond timestamp."""
+                    cache_write: int, out: int, service_tier: str | None = None, *,
+                    extra: dict[str, int] | None = None, host: str | None = None) -> tuple[int | None, str | None]:
+        """The cost in integer nano-dollars of one call, and what priced it; (None, None) when no
+        price is known. `extra` holds other usage kinds by genai-prices usage key (audio, image
+        and 1-hour cache-write tokens, web searches...); `service_tier` selects the price variant
+        ("batch" the batch price); `host` is where the request went, used when the provider label
+        is not one genai-prices knows."""
         if not model:
             return None, None
-        key = (provider, model, ts_us // (_BUCKET_SECONDS * 1_000_000), service_tier)
-        rates = self._rates.get(key, _MISS) if not self._overrides else _MISS
+        key = (provider, host, model, ts_us // (_BUCKET_SECONDS * 1_000_000), service_tier)
+        rates = self._rates.get(key, _MISS) if not self._overrides and provider != SELF_HOSTED else _MISS
         if rates is _MISS:
             timestamp = dt.datetime.fromtimestamp(ts_us / 1_000_000, tz=dt.timezone.utc)
             override = self._override(provider, model, timestamp.date())
             if override is not None:
                 return override.cost_nanos(inp, cached, cache_write, out), override.source
+            if provider == SELF_HOSTED:
+                # A server of the caller's own: its model names say nothing about its cost, so no
+                # public list price ever applies. [tool.attrlint.pricing."self-hosted:*"] sets one.
+                return 0, "self-hosted (no price configured)"
             rates = self._rates.get(key, _MISS)
             if rates is _MISS:
-                rates = self._rates[key] = _genai_rates(provider, model, timestamp, service_tier)
+                rates = self._rates[key] = _genai_rates(provider, model, timestamp, service_tier, host)
         if rates is None:
             return None, None
+        if extra:
+            if not _known_usage_keys(extra):
+                return None, None  # a usage kind genai-prices cannot price (DALL-E's image count)
+            return _to_nanos(rates.cost_extra(inp, cached, cache_write, out, extra)), rates.source  # type: ignore[union-attr]
         return rates.cost_nanos(inp, cached, cache_write, out), rates.source  # type: ignore[union-attr]
 
     def _override(self, provider: str, model: str, day: dt.date) -> Rates | None:
         if not self._overrides:
             return None
-        entries = self._overrides.get((provider, model)) or self._overrides.get(
-            (provider, _DATE_SUFFIX.sub("", model)))
+        entries = (self._overrides.get((provider, model))
+                   or self._overrides.get((provider, _DATE_SUFFIX.sub("", model)))
+                   or self._overrides.get((provider, "*")))
         for entry in entries or ():
             if entry.effective is None or entry.effective <= day:
                 return _override_rates(entry)
@@ -202,13 +227,39 @@ class _Tiered:
     def cost_nanos(self, inp: int, cached: int, cache_write: int, out: int) -> int:
         return _to_nanos(self.cost(Usage(inp, cached, cache_write, out)))
 
+    def cost_extra(self, inp: int, cached: int, cache_write: int, out: int, extra: dict[str, int]) -> Decimal:
+        return _calc(self.model_price, inp, cached, cache_write, out, extra)
 
-def _calc(model_price: Any, inp: int, cache_read: int, cache_write: int, out: int) -> Decimal:
+
+def _calc(model_price: Any, inp: int, cache_read: int, cache_write: int, out: int,
+          extra: dict[str, int] | None = None) -> Decimal:
     from genai_prices import Usage as GenaiUsage
 
     usage = GenaiUsage(input_tokens=inp, cache_read_tokens=cache_read,
-                       cache_write_tokens=cache_write, output_tokens=out)
+                       cache_write_tokens=cache_write, output_tokens=out, **(extra or {}))
     return Decimal(model_price.calc_price(usage)["total_price"])
+
+
+def _known_usage_keys(extra: dict[str, int]) -> bool:
+    from genai_prices.types import _reported_usage_keys  # the usage keys genai-prices prices
+
+    return set(extra) <= _reported_usage_keys()
+
+
+def price_context(service_tier: str | None) -> dict[str, str] | None:
+    """genai-prices' price context for a stored service tier: batch is a processing mode there,
+    the others (flex, priority, ...) are service tiers."""
+    if not service_tier:
+        return None
+    if service_tier == "batch":
+        return {"processing": "batch"}
+    return {"service_tier": service_tier}
+
+
+def genai_provider_id(provider: str) -> str:
+    """The genai-prices provider id for a ledger provider label (`bedrock/us-east-1` -> `aws`)."""
+    base = provider.partition("/")[0]
+    return _GENAI_PROVIDER.get(base, base)
 
 
 def genai_version() -> str:
@@ -217,22 +268,35 @@ def genai_version() -> str:
     return str(genai_prices.__version__)
 
 
+def _find_model(provider: str, model: str, host: str | None) -> tuple[Any, Any] | None:
+    """genai-prices' (provider, model) for a call: by the provider label, else by the host's API
+    URL, else (a proxy, a gateway) by the model name alone."""
+    from genai_prices import data_snapshot
+
+    snapshot = data_snapshot.get_snapshot()
+    attempts: list[tuple[str | None, str | None]] = [(genai_provider_id(provider), None)]
+    if host:
+        attempts.append((None, f"https://{host}"))
+    attempts.append((None, None))
+    for provider_id, url in attempts:
+        try:
+            return snapshot.find_provider_model(model, None, provider_id, url)  # type: ignore[no-any-return]
+        except LookupError:
+            continue
+    return None
+
+
 def _genai_rates(provider: str, model: str, timestamp: dt.datetime,
-                 service_tier: str | None) -> Rates | _Tiered | None:
+                 service_tier: str | None, host: str | None = None) -> Rates | _Tiered | None:
     from genai_prices import data_snapshot
     from genai_prices.types import TieredPrices
 
     snapshot = data_snapshot.get_snapshot()
-    try:
-        found_provider, info = snapshot.find_provider_model(
-            model, None, _GENAI_PROVIDER.get(provider, provider), None)
-    except LookupError:
-        try:  # a provider genai-prices does not know (a proxy, a gateway): match on model alone
-            found_provider, info = snapshot.find_provider_model(model, None, None, None)
-        except LookupError:
-            return None
-    context = {"service_tier": service_tier} if service_tier else None
-    model_price = info.get_prices(timestamp, context)
+    found = _find_model(provider, model, host)
+    if found is None:
+        return None
+    found_provider, info = found
+    model_price = info.get_prices(timestamp, price_context(service_tier))
     when = "auto-updated " + snapshot.timestamp.date().isoformat() if snapshot.from_auto_update else "bundled"
     source = f"genai-prices {genai_version()} ({when}) {found_provider.id}/{info.id}"
     if service_tier:
@@ -249,4 +313,5 @@ def _genai_rates(provider: str, model: str, timestamp: dt.datetime,
         cache_write=_calc(model_price, 1_000_000, 0, 1_000_000, 0) - base,
         output=_calc(model_price, 0, 0, 0, 1_000_000) - base,
         per_request=base,
+        model_price=model_price,
     )

@@ -14,8 +14,12 @@ UTC = dt.timezone.utc
 NANO = Decimal("0.000000001")
 _NANOS_PER_USD = Decimal(1_000_000_000)
 
-STATUSES = ("ok", "error", "incomplete", "unattributed", "unpriced")
-OPERATIONS = ("chat", "responses", "embeddings", "messages")
+# ok: answered and priced; error: the request failed (billed only for tokens it reported);
+# failed: the provider accepted it and reported failure (a `response.failed`), billed as it reports;
+# incomplete: a stream that ended early; pending: a background response or a batch not finished;
+# unattributed / unpriced: "ok" rows lacking required fields / a known price.
+STATUSES = ("ok", "error", "failed", "incomplete", "pending", "unattributed", "unpriced")
+OPERATIONS = ("chat", "responses", "embeddings", "messages", "completions", "images", "audio", "batch")
 
 # `totals(by=...)` dimension -> record column (`day` is derived from the timestamp).
 DIMENSIONS = {
@@ -32,7 +36,9 @@ DIMENSIONS = {
 
 # Filters `records()` and `totals()` accept: short name or column name -> column.
 FILTERS = {**{k: v for k, v in DIMENSIONS.items() if k != "day"},
-           **{v: v for k, v in DIMENSIONS.items() if k != "day"}, "operation": "operation"}
+           **{v: v for k, v in DIMENSIONS.items() if k != "day"}, "operation": "operation",
+           "request_id": "request_id", "batch_id": "batch_id", "host": "host", "estimated": "estimated",
+           "service_tier": "service_tier"}
 
 
 class CallRecord(NamedTuple):
@@ -63,7 +69,11 @@ class CallRecord(NamedTuple):
     key_env: str | None = None
     agent_source: str | None = None
     attributed: bool = True
-    service_tier: str | None = None
+    service_tier: str | None = None  # "flex", "priority", "batch", ...: selects the price variant
+    host: str | None = None  # where the request went (host only, never path or query)
+    usage_extra: dict[str, int] | None = None  # other usage kinds, by genai-prices usage key
+    estimated: bool = False  # token counts (and so the cost) partly estimated locally
+    batch_id: str | None = None
     id: str = ""  # set by `Ledger.submit`
 
 
@@ -96,6 +106,11 @@ class CostRecord:
     latency_ms: float | None = None
     key_env: str | None = None
     agent_source: str | None = None
+    service_tier: str | None = None
+    host: str | None = None
+    usage_extra: dict[str, int] = field(default_factory=dict, hash=False)
+    estimated: bool = False
+    batch_id: str | None = None
 
     @property
     def cost_nanos(self) -> int | None:

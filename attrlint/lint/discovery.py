@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import subprocess
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from attrlint.core.config import Config
@@ -21,13 +20,13 @@ def _git_visible(directory: str) -> set[str] | None:
     try:
         top = subprocess.run(
             ["git", "-C", directory, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True, text=True, timeout=10, check=False,
         )
         if top.returncode != 0:
             return None
         listing = subprocess.run(
             ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60,
+            capture_output=True, timeout=60, check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -38,66 +37,51 @@ def _git_visible(directory: str) -> set[str] | None:
 
 
 class Excluder:
-    """`Config.is_excluded` for many paths: the same answers, with the directory part of each
-    path resolved once and all patterns matched by one compiled regex."""
+    """`Config.is_excluded` for many paths: the same matcher (`Config.exclude_globs`), with
+    each folder's path relative to the configuration resolved once and its answer cached."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        patterns = []
-        for pattern in (*config.exclude, *config.extend_exclude):
-            pattern = pattern.rstrip("/")
-            patterns.append(pattern[2:] if pattern.startswith("./") else pattern)
-        globs = [fnmatch.translate(p) for p in patterns]
-        globs += [fnmatch.translate(p.replace("**/", "")) for p in patterns if "**/" in p]
-        self.whole = re.compile("|".join(globs)) if globs else None
-        parts = [fnmatch.translate(p) for p in patterns if "/" not in p]
-        self.part = re.compile("|".join(parts)) if parts else None
-        self.prefixes = tuple(p.rstrip("/") + "/" for p in patterns)
-        self.trees = tuple((p[:-3], p[:-2]) for p in patterns if p.endswith("/**"))
+        self.globs = config.exclude_globs()
         self._root = config.root.resolve()
-        self._dirs: dict[str, tuple[str, bool]] = {}
+        self._dirs: dict[str, tuple[str, bool, bool]] = {}  # abs folder -> (rel, inside root, excluded)
 
-    def _directory(self, directory: str) -> tuple[str, bool]:
-        """(relative POSIX path of a directory, whether one of its parts is excluded)."""
+    def _directory(self, directory: str) -> tuple[str, bool, bool]:
         known = self._dirs.get(directory)
         if known is None:
             parent, name = os.path.split(directory)
             above = self._dirs.get(parent)
-            if above is not None and name and not os.path.islink(directory):
+            if above is not None and above[1] and name and not os.path.islink(directory):
                 rel = f"{above[0]}/{name}" if above[0] else name
-                hit = above[1] or bool(self.part and self.part.match(name))
-                known = self._dirs[directory] = (rel, hit)
-                return known
-            resolved = Path(directory).resolve()
-            try:
-                rel = PurePosixPath(resolved.relative_to(self._root)).as_posix()
-            except ValueError:
-                rel = PurePosixPath(directory).as_posix()
-            if rel == ".":
-                rel = ""
-            part = self.part
-            hit = bool(part and any(part.match(p) for p in rel.split("/") if p))
-            known = self._dirs[directory] = (rel, hit)
+                inside = True
+            else:
+                rel = self.config.relpath(directory)
+                inside = Path(directory).resolve().is_relative_to(self._root)
+            known = self._dirs[directory] = (rel, inside, bool(rel) and self.globs.prunes(rel))
         return known
 
-    def __call__(self, path: str, *, link: bool | None = None) -> bool:
+    def __call__(self, path: str, *, link: bool | None = None, is_dir: bool | None = None) -> bool:
+        if link is None:
+            link = os.path.islink(path)
+        if is_dir is None:
+            is_dir = os.path.isdir(path)
+        if link:
+            return self.config.is_excluded(path, is_dir=is_dir)
+        absolute = os.path.abspath(path)
+        directory, name = os.path.split(absolute)
+        rel, _, pruned = self._directory(directory)
+        if pruned:
+            return True
+        rel = f"{rel}/{name}" if rel else name
+        return self.globs.matches(rel, is_dir=is_dir)
+
+    def prunes(self, path: str, *, link: bool | None = None) -> bool:
+        """Whether the walk skips the folder `path` whole (see Globs.prunes)."""
         if link is None:
             link = os.path.islink(path)
         if link:
-            return self.config.is_excluded(path)
-        absolute = os.path.abspath(path)
-        directory, name = os.path.split(absolute)
-        rel, excluded_part = self._directory(directory)
-        if excluded_part:
-            return True
-        rel = f"{rel}/{name}" if rel else name
-        if self.part is not None and self.part.match(name):
-            return True
-        if self.whole is not None and self.whole.match(rel):
-            return True
-        if rel.startswith(self.prefixes):
-            return True
-        return any(rel == a or rel.startswith(b) for a, b in self.trees)
+            return self.config.is_excluded(path, is_dir=True) and self.globs.prunes(self.config.relpath(path))
+        return self._directory(os.path.abspath(path))[2]
 
 
 def iter_files(
@@ -108,22 +92,31 @@ def iter_files(
     respect_gitignore: bool = True,
     notebooks: bool = True,
     on_warning: Callable[[str], None] = lambda message: None,
+    on_error: Callable[[str], None] | None = None,
 ) -> Iterator[str]:
-    """Yield source files as displayed paths (relative to the cwd when given relative)."""
+    """Yield source files as displayed paths (relative to the cwd when given relative).
+
+    `on_error` hears of what could not be checked (a path that does not exist, a broken
+    link, a folder that cannot be read); `on_warning` of what was skipped on purpose (a
+    symbolic link loop). Without `on_error`, both go to `on_warning`."""
+    if on_error is None:
+        on_error = on_warning
     suffixes = SOURCE_SUFFIXES + ((NOTEBOOK_SUFFIX,) if notebooks else ())
     seen_inodes: set[tuple[int, int]] = set()
     if isinstance(is_excluded, Excluder):
-        def excluded(path: str, link: bool) -> bool:
-            return is_excluded(path, link=link)
+        def excluded(path: str, link: bool, is_dir: bool) -> bool:
+            if is_dir:
+                return is_excluded.prunes(path, link=link)
+            return is_excluded(path, link=link, is_dir=False)
     else:
-        def excluded(path: str, link: bool) -> bool:
+        def excluded(path: str, link: bool, is_dir: bool) -> bool:
             return is_excluded(path)
     for given in paths:
         if os.path.isfile(given) or (os.path.lexists(given) and not os.path.isdir(given)):
             if force_exclude and is_excluded(given):
                 continue
             if not os.path.exists(given):
-                on_warning(f"{given}: cannot read: broken symbolic link")
+                on_error(f"{given}: cannot read: broken symbolic link; fix or remove the link")
                 continue
             target = os.stat(given)
             if (target.st_dev, target.st_ino) not in seen_inodes:
@@ -131,7 +124,8 @@ def iter_files(
                 yield given
             continue
         if not os.path.isdir(given):
-            on_warning(f"{given}: no such file or directory")
+            on_error(f"{given}: no such file or directory; check the path (relative paths start at the "
+                     "current directory)")
             continue
         if is_excluded(given) and given not in (".", "./") and force_exclude:
             continue
@@ -143,7 +137,7 @@ def iter_files(
             try:
                 st = os.stat(directory)
             except OSError as exc:
-                on_warning(f"{directory}: cannot read directory: {exc.strerror}")
+                on_error(f"{directory}: cannot read directory: {exc.strerror}; fix its permissions or exclude it")
                 continue
             ident = (st.st_dev, st.st_ino)
             device = st.st_dev
@@ -154,7 +148,7 @@ def iter_files(
             try:
                 entries = sorted(os.scandir(directory), key=lambda e: e.name)
             except OSError as exc:
-                on_warning(f"{directory}: cannot read directory: {exc.strerror}")
+                on_error(f"{directory}: cannot read directory: {exc.strerror}; fix its permissions or exclude it")
                 continue
             subdirs = []
             for entry in entries:
@@ -165,10 +159,10 @@ def iter_files(
                 except OSError:
                     continue
                 if is_dir:
-                    if not excluded(path, link):
+                    if not excluded(path, link, True):
                         subdirs.append(path)
                     continue
-                if not entry.name.endswith(suffixes) or excluded(path, link):
+                if not entry.name.endswith(suffixes) or excluded(path, link, False):
                     continue
                 if visible is not None and os.path.abspath(path) not in visible \
                         and os.path.realpath(path) not in visible:
@@ -180,7 +174,7 @@ def iter_files(
                     else:
                         inode = (device, entry.inode())
                 except OSError:
-                    on_warning(f"{path}: cannot read: broken symbolic link")
+                    on_error(f"{path}: cannot read: broken symbolic link; fix or remove the link, or exclude it")
                     continue
                 if inode in seen_inodes:
                     continue

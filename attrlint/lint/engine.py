@@ -10,25 +10,38 @@ import ast
 
 from attrlint.core.catalogue import Catalogue, is_key_shaped, load_catalogue, shadowing_roots
 from attrlint.core.config import Config
-from attrlint.lint.analysis.summary import ModuleSummary, SiteFact
 from attrlint.keys.governance import KeyRef
+from attrlint.lint.analysis.summary import CallFact, ModuleSummary, Position, WrapperFact
 from attrlint.lint.diagnostics import FileResult, Finding
+from attrlint.lint.noqa import UNUSED_NOQA, NoqaUse, may_have_noqa, noqa_comments
 from attrlint.lint.prefilter import Prefilter
 from attrlint.lint.rules import all_rules, file_rules
 from attrlint.lint.rules.base import FileContext
-from attrlint.lint.source import decode, with_scopes
-from attrlint.lint.suppression import NOQA_NONE, Options, Suppressor, enabled_codes, file_noqa, line_noqa
+from attrlint.lint.source import decode, parse, with_scopes
+from attrlint.lint.suppression import (
+    NOQA_NONE,
+    Options,
+    Suppressor,
+    enabled_codes,
+    file_noqa,
+    line_noqa,
+    noqa_map,
+)
 
 
 class Linter:
     """The per-file core shared by the CLI, the flake8 plugin and library callers."""
 
     def __init__(self, config: Config, options: Options | None = None, catalogue: Catalogue | None = None,
-                 *, use_prefilter: bool = True) -> None:
+                 *, use_prefilter: bool = True, project_phase: bool = False) -> None:
         """`use_prefilter=False` analyses every file even when its text shows nothing to check
-        (the project phase asks for that when a skipped file may call a wrapper)."""
+        (the project phase asks for that when a skipped file may call a wrapper).
+        `project_phase=True` (the CLI's runs) leaves to the project phase the calls whose
+        attribution depends on other modules; without it (the flake8 plugin, library calls)
+        they are judged from the file alone."""
         self.config = config
         self.use_prefilter = use_prefilter
+        self.project_phase = project_phase
         self.options = options or Options()
         self.catalogue = catalogue or load_catalogue()
         self.codes = enabled_codes(config, self.options, all_rules())
@@ -37,6 +50,10 @@ class Linter:
         self.prefilter = Prefilter(self.catalogue, config)
         self.strict = self.options.strict or config.strict
         self.local_roots = shadowing_roots(config.root, self.catalogue)
+        self.track_noqa = UNUSED_NOQA in self.codes
+        # A whole run (attrlint.lint.runner) judges unused noqa after the project phase; a
+        # single file (stdin, the editor, library calls) judges it here, for the per-file rules.
+        self.defer_unused_noqa = False
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -62,33 +79,47 @@ class Linter:
         result = FileResult(path=path)
         if file_noqa(text):
             return result
-        if tree is None and self.use_prefilter and not self.prefilter(text):
+        tracking = (self.track_noqa and cell is None and not keep_noqa and may_have_noqa(text)
+                    and not (real_path or path).endswith(".ipynb"))
+        if tree is None and self.use_prefilter and not self.prefilter(text) and not (tracking and "ATR" in text):
             result.skipped = True
             return result
         lines = text.splitlines()
         if tree is None:
             try:
-                tree = ast.parse(text, filename=path)
+                tree = parse(text, path)
             except SyntaxError as exc:
                 return self.unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
             except (RecursionError, MemoryError, ValueError) as exc:
                 return self.unparsable(path, 1, 1, f"cannot parse: {type(exc).__name__}: {exc}"[:200])
         try:
-            from attrlint.lint.analysis.analyzer import Analyzer  # only files past the prefilter need it
+            from attrlint.lint.analysis.analyzer import (
+                Analyzer,  # only files past the prefilter need it
+            )
 
             module = Analyzer(self.catalogue, self.config.schema, local_roots=self.local_roots).run(tree)
         except RecursionError:
             return self.unparsable(path, 1, 1, "too deeply nested to analyse")
         required = self.config.required_for(real_path or path)
         ctx = FileContext(path=path, source=text, lines=lines, module=module, config=self.config,
-                          catalogue=self.catalogue, required=required, strict=self.strict, cell=cell)
+                          catalogue=self.catalogue, required=required, strict=self.strict, cell=cell,
+                          project_phase=self.project_phase)
         for rule in self.rules:
             rule.check(ctx)
         result.llm_calls = len(module.calls)
-        result.findings = with_scopes(self._suppress(ctx.findings, lines, real_path or path, keep_noqa), tree)
+        use = NoqaUse(noqa_comments(text), noqa_map(lines)) if tracking else None
+        if use is not None and not use.comments:
+            use = None
+        kept = self._suppress(ctx.findings, lines, real_path or path, keep_noqa, use)
+        if use is not None:
+            result.noqa = use
+            if not self.defer_unused_noqa:
+                kept = sorted(kept + self.unused_noqa(path, use, real_path=real_path), key=Finding.sort_key)
+        result.findings = with_scopes(kept, tree)
         result.key_refs = self._key_refs(ctx)
-        if module.wrappers or module.call_sites or module.classes:
-            result.summary = summarise(ctx)
+        summary = summarise(ctx)
+        if summary:
+            result.summary = summary
         return result
 
     def unparsable(self, path: str, line: int, col: int, message: str) -> FileResult:
@@ -100,7 +131,20 @@ class Linter:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool) -> list[Finding]:
+    def unused_noqa(self, path: str, use: NoqaUse, *, real_path: str | None = None,
+                    whole_run: bool = False) -> list[Finding]:
+        """ATR900 findings for a file's noqa comments, through the usual suppression. Without
+        `whole_run`, codes of rules that also report in the project phase are not judged."""
+        from attrlint.lint.noqa import unused_noqa_findings
+        from attrlint.lint.rules import Phase, rules_by_code
+
+        known = rules_by_code()
+        undecidable = () if whole_run else [code for code, rule in known.items() if rule.phases != Phase.FILE]
+        found = unused_noqa_findings(path, use, known=known, enabled=self.codes, undecidable=undecidable)
+        return [f for f in found if self.suppressor.keep(f.code, real_path or path, use.lines.get(f.line, NOQA_NONE))]
+
+    def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool,
+                  use: NoqaUse | None = None) -> list[Finding]:
         kept = []
         for finding in findings:
             noqa = NOQA_NONE
@@ -108,6 +152,8 @@ class Linter:
                 noqa = line_noqa(lines[finding.line - 1])
             if self.suppressor.keep(finding.code, path, noqa):
                 kept.append(finding)
+            elif use is not None and noqa and self.suppressor.keep(finding.code, path):
+                use.used.add((finding.line, finding.code))  # the noqa is what suppressed it
         kept.sort(key=Finding.sort_key)
         return kept
 
@@ -130,22 +176,26 @@ class Linter:
 
 
 def summarise(ctx: FileContext) -> ModuleSummary:
-    """The file's summary for the project phase: wrappers, call sites (placed, redacted), classes."""
-    from attrlint.lint.analysis.summary import WrapperFact
-
+    """The file's summary for the project phase: its definitions, its wrappers and the calls
+    the project phase resolves, placed and redacted."""
     module = ctx.module
-    wrappers = [WrapperFact(qual=w.qual, params=list(w.params), kwonly=list(w.kwonly), kwarg=w.kwarg,
-                            supplies=dict(w.supplies), fixed=sorted(w.fixed), metadata_param=w.metadata_param,
-                            forwards_kwargs=w.forwards_kwargs, meta_key=w.meta_key, label=w.label)
-                for w in module.wrappers]
-    sites = []
-    for site in module.call_sites:
-        line, col, end_line, end_col = ctx.position(site.node)
-        sites.append(SiteFact(
-            callee=site.callee, args=list(site.args), kwargs=dict(site.kwargs), star=site.star,
-            context=dict(site.context), context_unresolved=site.context_unresolved, func=site.func,
-            func_params=list(site.func_params), func_kwarg=site.func_kwarg, forwards=site.forwards,
-            line=line, col=col, end_line=end_line, end_col=end_col, cell=ctx.cell,
-            snippet=ctx.snippet(site.node), scope=site.scope, noqa=ctx.noqa(line),
-        ))
-    return ModuleSummary(wrappers=wrappers, sites=sites, classes=dict(module.classes))
+    summary = module.summary
+
+    def position(node: ast.AST, scope: str = "") -> Position:
+        line, col, end_line, end_col = ctx.position(node)
+        return Position(line, col, end_line, end_col, ctx.cell, ctx.snippet(node), scope, ctx.noqa(line))
+
+    summary.wrappers = [
+        WrapperFact(qual=w.qual, params=list(w.params), kwonly=list(w.kwonly), kwarg=w.kwarg,
+                    supplies=dict(w.supplies), fixed=sorted(w.fixed), metadata_param=w.metadata_param,
+                    forwards_kwargs=w.forwards_kwargs, meta_key=w.meta_key, label=w.label, where=w.where,
+                    origin=position(w.call_node, w.qual) if w.call_node is not None else None,
+                    more=[position(n, w.qual) for n in w.more_calls])
+        for w in module.wrappers]
+    summary.calls = [
+        CallFact(callee=c.callee, args=c.args, kwargs=c.kwargs, spreads=c.spreads, star=c.star,
+                 context=c.context, context_unresolved=c.context_unresolved, func=c.func,
+                 func_params=c.func_params, func_kwarg=c.func_kwarg, forwards=c.forwards,
+                 at=position(c.node, c.scope), llm=c.llm)
+        for c in module.project_calls]
+    return summary

@@ -1,16 +1,20 @@
-"""Output formats: text, json, sarif, github, junit. Every text written here is already redacted."""
+"""Output formats: text, json, json-lines, sarif, github, gitlab, rdjson, junit. Every text
+written here is already redacted."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import Counter
-from typing import Iterable
+from collections.abc import Callable, Iterable
 
 from attrlint import __version__
 from attrlint.lint.diagnostics import Finding
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
+FORMATS = ("text", "json", "json-lines", "sarif", "github", "gitlab", "rdjson", "junit")
+
+# Where `attrlint rule CODE` is documented, for formats that link each rule.
+RULES_URL = "https://pypi.org/project/attrlint/"
 
 
 def location(f: Finding) -> str:
@@ -19,20 +23,51 @@ def location(f: Finding) -> str:
     return f"{f.path}:{f.line}:{f.column}"
 
 
-def format_text(findings: list[Finding], *, fixed: int = 0) -> str:
-    lines = [f"{location(f)}: {f.code} {f.message}" + (" [*]" if f.fixable else "") for f in findings]
+def _plain(text: str, **style: object) -> str:
+    return text
+
+
+def format_text(findings: list[Finding], *, fixed: int = 0, colour: bool = False, unsafe: bool = False) -> str:
+    """`path:line:col: CODE message`, `[*]` when `--fix` (with `unsafe`, `--unsafe-fixes`) fixes it;
+    ANSI colours when `colour`."""
+    style: Callable[..., str] = _plain
+    if colour:
+        import click
+
+        style = click.style
+    lines = []
+    for f in findings:
+        where = location(f)
+        path, _, rest = where.partition(":")
+        line = (f"{style(path, bold=True)}{style(':' + rest + ':', dim=True)} "
+                f"{style(f.code, fg='red', bold=True)} {f.message}")
+        if f.has_fix(unsafe=unsafe):
+            line += " " + style("[*]", fg="cyan")
+        lines.append(line)
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def summary_line(findings: list[Finding], files: int, *, suppressed: int = 0, fixed: int = 0) -> str:
-    if not findings:
-        text = f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary_line(findings: list[Finding], files: int, *, suppressed: int = 0, fixed: int = 0,
+                 errors: int = 0, unsafe: bool = False) -> str:
+    """The closing line. "All checks passed" only when there is nothing to report and every
+    file was checked."""
+    if errors:
+        text = (f"Could not check {plural(errors, 'file or path')} (see the errors above); "
+                f"found {plural(len(findings), 'finding')} in {plural(files, 'file')} checked.")
+    elif not findings:
+        text = f"All checks passed ({plural(files, 'file')} checked)."
     else:
-        fixable = sum(1 for f in findings if f.fixable)
-        text = (f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} in {files} "
-                f"file{'s' if files != 1 else ''} checked.")
-        if fixable:
-            text += f" {fixable} fixable with `attrlint check --fix`."
+        text = f"Found {plural(len(findings), 'finding')} in {plural(files, 'file')} checked."
+    fixable = sum(1 for f in findings if f.has_fix(unsafe=unsafe))
+    hidden = sum(1 for f in findings if f.has_fix(unsafe=True)) - fixable
+    if fixable:
+        text += f" {fixable} fixable with `attrlint check --fix{' --unsafe-fixes' if unsafe else ''}`."
+    if hidden:
+        text += f" {plural(hidden, 'hidden fix')} can be enabled with `--unsafe-fixes`."
     if fixed:
         text += f" Fixed {fixed}."
     if suppressed:
@@ -56,6 +91,71 @@ def format_json(findings: list[Finding], *, files: int = 0, extra: dict | None =
         **(extra or {}),
     }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def format_json_lines(findings: list[Finding]) -> str:
+    """One JSON object per finding, one per line (as `json`'s `findings`)."""
+    return "".join(json.dumps(f.to_dict(), ensure_ascii=False) + "\n" for f in findings)
+
+
+_GITLAB_SEVERITY = {"ATR101": "critical", "ATR000": "minor"}
+
+
+def format_gitlab(findings: list[Finding]) -> str:
+    """GitLab Code Quality: a JSON array of Code Climate issues. GitLab keeps one issue per
+    fingerprint, so identical findings on several lines get distinct fingerprints."""
+    seen: Counter[str] = Counter()
+    issues = []
+    for f in findings:
+        base = fingerprint(f)
+        seen[base] += 1
+        unique = base if seen[base] == 1 else hashlib.sha256(f"{base}:{seen[base]}".encode()).hexdigest()[:32]
+        issues.append({
+            "type": "issue",
+            "check_name": f.code,
+            "description": f"{f.code} {f.message}",
+            "categories": ["Security"] if f.code.startswith("ATR1") else ["Bug Risk"],
+            "severity": _GITLAB_SEVERITY.get(f.code, "major"),
+            "fingerprint": unique,
+            "location": {
+                "path": f.path.replace("\\", "/").removeprefix("./"),
+                "positions": {"begin": {"line": f.line, "column": f.column},
+                              "end": {"line": f.end_line, "column": f.end_column}},
+            },
+        })
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+def format_rdjson(findings: list[Finding], *, line_text: Callable[[str, int], str | None] | None = None,
+                  unsafe: bool = False) -> str:
+    """reviewdog's rdjson (a DiagnosticResult), fixes as suggestions. rdjson columns count
+    UTF-8 bytes: `line_text(path, line)` gives the source line to convert from characters."""
+
+    def position(f: Finding, line: int, column: int) -> dict:
+        text = line_text(f.path, line) if line_text and f.cell is None else None
+        if text is not None and not text.isascii():
+            column = len(text[:column - 1].encode("utf-8")) + 1
+        return {"line": line, "column": column}
+
+    diagnostics = []
+    for f in findings:
+        item: dict = {
+            "message": f.message,
+            "location": {"path": f.path.replace("\\", "/"),
+                         "range": {"start": position(f, f.line, f.column),
+                                   "end": position(f, f.end_line, f.end_column)}},
+            "severity": "ERROR",
+            "code": {"value": f.code, "url": RULES_URL},
+            "source": {"name": "attrlint", "url": RULES_URL},
+        }
+        if f.fix is not None and (unsafe or f.fix.safe) and f.cell is None:
+            e = f.fix
+            item["suggestions"] = [{"range": {"start": position(f, e.line, e.column),
+                                              "end": position(f, e.end_line, e.end_column)},
+                                    "text": e.replacement}]
+        diagnostics.append(item)
+    result = {"source": {"name": "attrlint", "url": RULES_URL}, "severity": "ERROR", "diagnostics": diagnostics}
+    return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
 
 
 def fingerprint(f: Finding) -> str:

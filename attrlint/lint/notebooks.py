@@ -8,14 +8,14 @@ order, markdown cells included, as Jupyter shows them.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import replace
 from typing import Any
 
-from attrlint.lint.analysis.summary import ModuleSummary
+from attrlint.lint.analysis.summary import ModuleSummary, Position
 from attrlint.lint.engine import Linter
+from attrlint.lint.source import parse
 from attrlint.keys.governance import KeyRef
 from attrlint.lint.diagnostics import FileResult, Finding
 
@@ -80,7 +80,7 @@ def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
         line += text.count("\n") + 1
     source = "\n".join(joined)
     try:
-        tree = ast.parse(source, filename=path)
+        tree = parse(source, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return _lint_cells_separately(linter, path, cells)
     result = linter.lint_text(source, path, real_path=path, tree=tree)
@@ -110,10 +110,21 @@ def _relocate(item: Any, locate: Any) -> Any:
 
 
 def _relocate_facts(result: FileResult, locate: Any) -> None:
-    """Wrapper call sites carry positions too (see attrlint.lint.analysis.summary)."""
-    for site in result.summary.sites if result.summary else ():
-        site.cell, site.line = locate(site.line)
-        _, site.end_line = locate(site.end_line)
+    """The summary's calls and wrappers carry positions too (see attrlint.lint.analysis.summary)."""
+    if not result.summary:
+        return
+
+    def moved(at: Position) -> Position:
+        cell, line = locate(at.line)
+        _, end_line = locate(at.end_line)
+        return replace(at, cell=cell, line=line, end_line=max(line, end_line))
+
+    for call in result.summary.calls:
+        call.at = moved(call.at)
+    for wrapper in result.summary.wrappers:
+        if wrapper.origin is not None:
+            wrapper.origin = moved(wrapper.origin)
+        wrapper.more = [moved(m) for m in wrapper.more]
 
 
 def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str]]) -> FileResult:
@@ -121,7 +132,7 @@ def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str
     result = FileResult(path=path)
     for number, text in cells:
         try:
-            tree = ast.parse(text, filename=path)
+            tree = parse(text, path)
         except SyntaxError as exc:
             cell_result = linter.unparsable(path, exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}")
             cell_result.findings = [replace(f, cell=number) for f in cell_result.findings]
@@ -134,8 +145,12 @@ def _lint_cells_separately(linter: Linter, path: str, cells: list[tuple[int, str
         result.key_refs.extend(cell_result.key_refs)
         result.llm_calls += cell_result.llm_calls
         if cell_result.summary:
-            for site in cell_result.summary.sites:
-                site.cell = number
+            for call in cell_result.summary.calls:
+                call.at = replace(call.at, cell=number)
+            for wrapper in cell_result.summary.wrappers:
+                if wrapper.origin is not None:
+                    wrapper.origin = replace(wrapper.origin, cell=number)
+                wrapper.more = [replace(m, cell=number) for m in wrapper.more]
             if result.summary is None:
                 result.summary = ModuleSummary()
             result.summary.extend(cell_result.summary)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from attrlint.core import toml
-from attrlint.core.config import Config, ConfigError, load_config, parse_config
+from attrlint.core.config import CONFIG_NAMES, Config, ConfigError, load_config, parse_config
 from attrlint.keys.governance import config_display_path
 from attrlint.lint import baseline as baseline_file
 from attrlint.lint.diagnostics import Finding
@@ -36,9 +36,6 @@ from attrlint.lint.gitdiff import Repository
 from attrlint.lint.rules import Rule, all_rules
 from attrlint.lint.rules.policy import BaselineEntryAdded, PolicyRelaxed
 from attrlint.lint.suppression import Options, enabled_codes
-
-# The configuration files attrlint discovers, nearest first within a directory.
-CONFIG_NAMES = ("pyproject.toml",)
 
 
 class PolicyError(Exception):
@@ -162,8 +159,9 @@ def config_relaxations(base: Config, head: Config, head_text: str, *, ref: str,
         by_strict = [c for c in lost if not by_code[c].default_enabled]
         lost = [c for c in lost if c not in by_strict]
         also = f", which disables {_listed(by_strict)}" if by_strict else ""
-        report(where.find(where.key("strict")), f"`strict` is turned off (it was on at {ref}){also}: "
-                                                "unverifiable attribution is no longer reported")
+        report(where.find(where.key("strict")), f"`strict` is turned off (it was on at {ref}){also}: the rules "
+                                                "that are off by default are no longer on, and the runtime no "
+                                                "longer rejects unattributed calls")
     for code in lost:
         rule = by_code[code]
         ignoring = [p for p in head.ignore if code.startswith(p) and p not in base.ignore]
@@ -297,18 +295,24 @@ def _decode(data: bytes, source: str) -> str:
         raise PolicyError(f"{source}: not UTF-8") from None
 
 
-def parse_config_text(text: str, *, name: str, source: str, like: Config) -> Config | None:
-    """The configuration in `text` (a file called `name`, shown as `source` in errors), with
+def parse_config_text(text: str, *, rel: str, ref: str, like: Config) -> Config | None:
+    """The configuration in `text`, the file `rel` at `ref` (`REF:rel` in errors), with
     `like`'s path and root so that its patterns mean the same; None for a pyproject.toml
     without `[tool.attrlint]`."""
-    table = _table_of(text, name, source)
+    name = rel.rsplit("/", 1)[-1]
+    table = _table_of(text, name, f"{ref}:{rel}")
     if table is None:
         return None
     try:
-        config = parse_config(table, path=Path(source), text=text)
+        config = parse_config(table, path=Path(rel), text=text)
     except ConfigError as exc:
-        raise PolicyError(str(exc)) from None
+        raise PolicyError(f"{ref}:{exc}") from None
     return dataclasses.replace(config, path=like.path, root=like.root)
+
+
+def _has_table(name: str, text: str) -> bool:
+    """Whether discovery takes this file as a configuration (as `core.config` does)."""
+    return name != "pyproject.toml" or "tool.attrlint" in text
 
 
 def base_config(repo: Repository, commit: str, ref: str, head: Config) -> tuple[Config, str | None, str]:
@@ -322,7 +326,7 @@ def base_config(repo: Repository, commit: str, ref: str, head: Config) -> tuple[
         if data is not None:
             source = f"{ref}:{own}"
             text = _decode(data, source)
-            config = parse_config_text(text, name=Path(own).name, source=source, like=head)
+            config = parse_config_text(text, rel=own, ref=ref, like=head)
             if config is not None:
                 return config, source, text
     directory = Path(head.path).resolve().parent if head.path is not None else head.root.resolve()
@@ -339,9 +343,9 @@ def base_config(repo: Repository, commit: str, ref: str, head: Config) -> tuple[
                 continue
             source = f"{ref}:{rel}"
             text = _decode(data, source)
-            if name == "pyproject.toml" and "[tool.attrlint" not in text:
+            if not _has_table(name, text):
                 continue  # as discovery does: a pyproject.toml without the table is passed over
-            config = parse_config_text(text, name=name, source=source, like=head)
+            config = parse_config_text(text, rel=rel, ref=ref, like=head)
             if config is not None:
                 return config, source, text
         if rel_dir == ".":
@@ -431,13 +435,13 @@ def _deleted_configs(repo: Repository, commit: str, ref: str, options: Options, 
         source = f"{ref}:{rel}"
         data = repo.read_at(commit, rel)
         text = _decode(data, source) if data is not None else ""
-        if name == "pyproject.toml" and "[tool.attrlint" not in text:
+        if not _has_table(name, text):
             continue
         try:
             head = load_config(None, start=directory)
         except ConfigError as exc:
             raise PolicyError(str(exc)) from None
-        base = parse_config_text(text, name=name, source=source, like=head)
+        base = parse_config_text(text, rel=rel, ref=ref, like=head)
         if base is None or PolicyRelaxed.code not in enabled_codes(base, options, rules):
             continue
         now = config_display_path(head) if head.path is not None else "attrlint's defaults"

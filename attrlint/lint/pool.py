@@ -43,11 +43,13 @@ def lint_keyed(linter: Linter, path: str, *, keyed: bool = True) -> Keyed:
     try:
         data, st = read_keyed(path)
     except FileNotFoundError:
-        return FileResult(path=path, warning=f"{path}: file disappeared during the run, skipped"), None, None
+        return FileResult(path=path, warning=f"{path}: not checked: the file disappeared during the run; "
+                                             "run again"), None, None
     except IsADirectoryError:
-        return FileResult(path=path, warning=f"{path}: is a directory, skipped"), None, None
+        return FileResult(path=path, warning=f"{path}: not checked: it is a directory now; run again"), None, None
     except OSError as exc:
-        return FileResult(path=path, warning=f"{path}: cannot read: {exc.strerror or exc}"), None, None
+        return FileResult(path=path, warning=f"{path}: cannot read: {exc.strerror or exc}; fix its permissions "
+                                             "or exclude it"), None, None
     if path.endswith(".ipynb"):
         from attrlint.lint.notebooks import lint_notebook
 
@@ -139,7 +141,9 @@ class _Pool:
                     self.progress(1)
             if len(batch) == 1 and batch[0] not in done and suspects_out:
                 position = batch[0]
-                yield position, self._failed(position, "the worker process died while checking it")
+                path = self.items[position][0]
+                yield position, self._failed(position, "the worker process died while checking it (a crash, or out "
+                                                       f"of memory); run `attrlint check {path}` alone to see why")
                 continue
             left = [p for p in batch if p not in done and p not in suspects_out]
             todo.extend(left)
@@ -149,7 +153,7 @@ class _Pool:
         if self.progress:
             self.progress(1)
         path = self.items[position][0]
-        return FileResult(path=path, warning=f"{path}: skipped: {why}"), None, None
+        return FileResult(path=path, warning=f"{path}: not checked: {why}"), None, None
 
     def _batch(self, batch: list[int], jobs: int, done: set[int], suspects: list[int]) -> Iterator[tuple[int, Keyed]]:
         import multiprocessing
@@ -186,7 +190,8 @@ class _Pool:
                         timed_out.add(position)
                         done.add(position)
                         yield position, self._failed(
-                            position, f"checking it took longer than {self.timeout:g} s (see --timeout)")
+                            position, f"checking it took longer than {self.timeout:g} s; raise --timeout, "
+                                      "or exclude the file")
                         try:
                             os.kill(int(slots[base + 2]), signal.SIGKILL)
                         except OSError:

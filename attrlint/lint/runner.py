@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attrlint.core.config import Config, find_pyproject, load_config
+from attrlint.core.config import CONFIG_NAMES, Config, find_config_file, load_config
 from attrlint.core.dates import today_utc
 from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.discovery import Excluder, iter_files
@@ -24,10 +24,12 @@ class RunResult:
     results: list[FileResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     configs: list[Config] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # what could not be checked: the run cannot pass
 
     @property
     def files(self) -> int:
-        return len(self.results)
+        """Files checked (those that could not be are in `errors`)."""
+        return sum(1 for r in self.results if r.warning is None)
 
     @property
     def parsed(self) -> int:
@@ -49,10 +51,11 @@ class ConfigResolver:
         config = self._by_dir.get(directory)
         if config is None:
             parent = self._by_dir.get(os.path.dirname(directory))
-            if parent is not None and not os.path.exists(os.path.join(directory, "pyproject.toml")):
+            if parent is not None and not any(os.path.exists(os.path.join(directory, name))
+                                              for name in CONFIG_NAMES):
                 self._by_dir[directory] = parent  # the nearest configuration is the parent's
                 return parent
-            pyproject = find_pyproject(Path(directory))
+            pyproject = find_config_file(Path(directory))
             config = self._by_file.get(pyproject)
             if config is None:
                 config = load_config(pyproject, start=Path(directory))
@@ -98,12 +101,17 @@ def run(
         key = id(config)
         if key not in config_index:
             config_index[key] = len(config_index)
-            linters[config_index[key]] = Linter(config, options)
+            linter = linters[config_index[key]] = Linter(config, options, project_phase=project_rules)
+            linter.defer_unused_noqa = True  # judged below, once the project phase has run
         return config_index[key]
 
     def on_warning(message: str) -> None:
         result.warnings.append(message)
-        warn(message)
+        warn(f"attrlint: warning: {message}")
+
+    def on_error(message: str) -> None:
+        result.errors.append(message)
+        warn(f"attrlint: error: {message}")
 
     excluders: dict[int, Excluder] = {}
     for given in paths:
@@ -111,7 +119,8 @@ def run(
         excluder = excluders.get(id(root_config))
         if excluder is None:
             excluder = excluders[id(root_config)] = Excluder(root_config)
-        for path in iter_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning):
+        for path in iter_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning,
+                               on_error=on_error):
             items.append((path, linter_for(resolver.for_file(path))))
 
     jobs = jobs or default_jobs()
@@ -120,14 +129,41 @@ def run(
                                                             progress=progress)
     for file_result in result.results:
         if file_result.warning:
-            on_warning(file_result.warning)
+            on_error(file_result.warning)
         result.findings.extend(file_result.findings)
     result.configs = resolver.all()
     if project_rules:
         _project_phase(result, items, linters, digests, caches, from_cache,
                        today=today if isinstance(today, dt.date) else today_utc(), jobs=jobs, timeout=timeout)
+    _unused_noqa(result, items, linters, whole_run=project_rules)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _apply_noqa(found: list[Finding], uses: dict[str, object]) -> list[Finding]:
+    """Project-phase findings of a run that tracks noqa use (ATR900): the phase ran blind to
+    noqa, so apply it here by line and remember which comments suppressed something."""
+    from attrlint.lint.suppression import noqa_covers
+
+    kept = []
+    for finding in found:
+        use = uses.get(finding.path) if finding.cell is None else None
+        noqa = use.lines.get(finding.line, "") if use is not None else ""  # type: ignore[attr-defined]
+        if noqa and noqa_covers(noqa, finding.code):
+            use.used.add((finding.line, finding.code))  # type: ignore[union-attr]
+        else:
+            kept.append(finding)
+    return kept
+
+
+def _unused_noqa(result: RunResult, items: list[tuple[str, int]], linters: dict[int, Linter], *,
+                 whole_run: bool) -> None:
+    """ATR900 findings, now that every phase has said which noqa comments it needed."""
+    for position, file_result in enumerate(result.results):
+        if file_result is None or file_result.noqa is None:
+            continue
+        linter = linters[items[position][1]]
+        result.findings.extend(linter.unused_noqa(file_result.path, file_result.noqa, whole_run=whole_run))
 
 
 def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dict[int, Linter], digests: list,
@@ -140,6 +176,8 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
         positions = [p for p, (_, i) in enumerate(items) if i == index]
         group = [result.results[p] for p in positions]
         cache = caches.get(index)
+        uses = ({result.results[p].path: result.results[p].noqa for p in positions if result.results[p].noqa}
+                if linter.track_noqa else None)
         key = None
         if cache is not None and all(digests[p] is not None for p in positions):
             from attrlint.lint.cache import stable_repr
@@ -148,17 +186,18 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
                                  stable_repr((linter.config, sorted(linter.codes))))
             cached = cache.project_lookup(key)
             if cached is not None:  # same files, same contents, same configuration: same findings
-                result.findings.extend(cached)
+                result.findings.extend(_apply_noqa(cached, uses) if uses is not None else cached)
                 continue
         if cache is not None:  # summaries of cached files are decoded only now
             _cached_summaries(result, items, positions, from_cache, cache, linters, jobs=jobs, timeout=timeout)
         ctx = ProjectContext(
             config=linter.config, catalogue=linter.catalogue, codes=linter.codes, strict=linter.strict,
-            results=group, today=today, suppressor=linter.suppressor,
+            results=group, today=today,
+            suppressor=linter.suppressor.blind_to_noqa() if uses is not None else linter.suppressor,
             analyse_fully=lambda paths, linter=linter: analyse_fully(linter, paths, jobs=jobs, timeout=timeout),
         )
         found = run_project_phase(ctx)
-        result.findings.extend(found)
+        result.findings.extend(_apply_noqa(found, uses) if uses is not None else found)
         if key is not None:
             cache.project_store(key, found)
 
@@ -183,7 +222,7 @@ def _cached_summaries(result: RunResult, items: list[tuple[str, int]], positions
 def analyse_fully(linter: Linter, paths: list[str], *, jobs: int, timeout: float) -> dict[str, FileResult]:
     """Analyse `paths` past the prefilter (for the project phase, which needs a skipped file's
     summary when it may call a wrapper), in the process pool when there are many."""
-    full = Linter(linter.config, linter.options, linter.catalogue, use_prefilter=False)
+    full = Linter(linter.config, linter.options, linter.catalogue, use_prefilter=False, project_phase=True)
     items = [(path, 0) for path in paths]
     return {paths[position]: keyed[0] for position, keyed in lint_items(items, {0: full}, jobs, timeout=timeout)}
 

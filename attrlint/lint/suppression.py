@@ -8,12 +8,13 @@ A line's noqa is carried as a string, so it can travel in facts and the cache:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from attrlint.core.config import Config
+from attrlint.core.config import Config, ConfigError
 
 
 class Selectable(Protocol):
@@ -39,25 +40,72 @@ class Options:
     extend_select: tuple[str, ...] = ()
 
 
-def enabled_codes(config: Config, options: Options, rules: Iterable[Selectable]) -> frozenset[str]:
-    """Ruff's selection semantics: select replaces the default set, extend-select adds, ignore removes.
+ALL = "ALL"
 
-    Rules that are off by default are on only under --strict or when selected by exact code."""
-    select = options.select or config.select
-    extend = (*config.extend_select, *options.extend_select)
-    ignore = (*config.ignore, *options.ignore)
-    strict = options.strict or config.strict
-    chosen = set()
-    for rule in rules:
-        exact = rule.code in select or rule.code in extend
-        if rule.default_enabled:
-            on = any(rule.code.startswith(p) for p in select) if select else True
-            on = on or any(rule.code.startswith(p) for p in extend)
-        else:
-            on = exact or strict
-        if on and not any(rule.code.startswith(p) for p in ignore):
-            chosen.add(rule.code)
-    return frozenset(chosen)
+
+def specificity(selector: str) -> int:
+    """ruff's order: `ALL` < `ATR` < `ATR1` < `ATR10` < `ATR101` (the more specific wins)."""
+    return 0 if selector == ALL else len(selector) - 2
+
+
+def selects(selector: str, code: str) -> bool:
+    return selector == ALL or code.startswith(selector)
+
+
+def unknown_selectors(selectors: Iterable[str], rules: Iterable[Selectable]) -> list[str]:
+    """The selectors (codes or prefixes) that name no rule."""
+    codes = [r.code for r in rules]
+    return [s for s in selectors if s != ALL and not any(code.startswith(s) for code in codes)]
+
+
+def check_selectors(config: Config, rules: Iterable[Selectable]) -> None:
+    """Raise ConfigError, naming the file and key, for a code in select, ignore, extend-select
+    or per-file-ignores that names no rule: a typo must not silently check nothing."""
+    rules = list(rules)
+    for key, selectors in (("select", config.select), ("extend-select", config.extend_select),
+                           ("ignore", config.ignore)):
+        for selector in unknown_selectors(selectors, rules):
+            raise ConfigError(config.path, key, f"{selector!r} matches no rule; `attrlint rules` lists them")
+    for pattern, selectors in config.per_file_ignores.items():
+        for selector in unknown_selectors(selectors, rules):
+            raise ConfigError(config.path, f"per-file-ignores.{json.dumps(pattern)}",
+                              f"{selector!r} matches no rule; `attrlint rules` lists them")
+
+
+def enabled_codes(config: Config, options: Options, rules: Iterable[Selectable]) -> frozenset[str]:
+    """ruff's selection semantics, configuration first, then the command line: `select`
+    replaces the set so far, `extend-select` adds, `ignore` removes; within one layer the
+    selectors apply from the least specific (`ALL`) to the most (`ATR001`), and at equal
+    specificity `ignore` wins.
+
+    Rules that are off by default are turned on only by their exact code or `ALL`;
+    `--strict` / `strict = true` turns on the rules that are off by default, other than
+    the suppression family (ATR900)."""
+    rules = list(rules)
+    check_selectors(config, rules)
+    enabled = {r.code for r in rules if r.default_enabled}
+    ignored_anywhere: list[str] = []
+    for select, extend, ignore in ((config.select, config.extend_select, config.ignore),
+                                   (options.select, options.extend_select, options.ignore)):
+        if select:
+            enabled = set()
+        steps = sorted([(specificity(s), 0, s) for s in (*select, *extend)]
+                       + [(specificity(s), 1, s) for s in ignore])
+        for _, is_ignore, selector in steps:
+            for rule in rules:
+                if not selects(selector, rule.code):
+                    continue
+                if is_ignore:
+                    enabled.discard(rule.code)
+                elif rule.default_enabled or selector in (ALL, rule.code):
+                    enabled.add(rule.code)
+        ignored_anywhere.extend(ignore)
+    if options.strict or config.strict:
+        for rule in rules:
+            if not rule.default_enabled and getattr(rule, "family", "") != "suppression" \
+                    and not any(selects(s, rule.code) for s in ignored_anywhere):
+                enabled.add(rule.code)
+    return frozenset(enabled)
 
 
 def line_noqa(line: str) -> str:
@@ -94,12 +142,19 @@ def file_noqa(text: str) -> bool:
 
 
 class Suppressor:
-    """Enabled codes and per-file-ignores of one configuration; noqa comes with each finding."""
+    """Enabled codes and per-file-ignores of one configuration; noqa comes with each finding.
 
-    def __init__(self, config: Config, codes: frozenset[str]) -> None:
+    `honour_noqa=False` leaves noqa to the caller (the run applies it after the project
+    phase when it must know which noqa comments suppressed something, for ATR900)."""
+
+    def __init__(self, config: Config, codes: frozenset[str], *, honour_noqa: bool = True) -> None:
         self.config = config
         self.codes = codes
+        self.honour_noqa = honour_noqa
         self._ignored: dict[str, tuple[str, ...]] = {}
+
+    def blind_to_noqa(self) -> Suppressor:
+        return Suppressor(self.config, self.codes, honour_noqa=False)
 
     def ignored_for(self, path: str) -> tuple[str, ...]:
         if not self.config.per_file_ignores:
@@ -113,6 +168,6 @@ class Suppressor:
         """Whether a finding of `code` at a line with `noqa`, in `path`, is reported."""
         if code not in self.codes:
             return False
-        if noqa and noqa_covers(noqa, code):
+        if any(selects(prefix, code) for prefix in self.ignored_for(path)):
             return False
-        return not any(code.startswith(prefix) for prefix in self.ignored_for(path))
+        return not (noqa and self.honour_noqa and noqa_covers(noqa, code))

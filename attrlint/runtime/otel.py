@@ -124,7 +124,7 @@ def _price(ledger: Any, record: CallRecord) -> tuple[Decimal | None, str | None]
     cost, source = pricer.price(
         record.provider, record.model, _when(record.ts_us),
         Usage(record.input_tokens, record.cached_input_tokens, record.cache_write_tokens,
-              record.output_tokens), record.service_tier)
+              record.output_tokens), record.service_tier, extra=record.usage_extra, host=record.host)
     return cost, source
 
 

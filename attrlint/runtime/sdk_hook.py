@@ -21,11 +21,9 @@ import inspect
 import logging
 import threading
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from attrlint.runtime.call import ROUTES, Call
 from attrlint.runtime.settings import Settings, client_settings
 
 log = logging.getLogger("attrlint.runtime")
@@ -145,40 +143,24 @@ def _unsupported(original: Any) -> str | None:
 
 # -- the hook -------------------------------------------------------------------------------------
 
-def _covered(client: Any, family: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-             ) -> tuple[Call, Any, Mapping[str, Any]] | None:
-    """The call's `Call` (attribution checked, body rewritten), new options and raw-mode headers;
-    None when attrlint has nothing to do with this request."""
+def _client_settings(client: Any) -> Settings | None:
+    """The settings to record this client's calls with; None when attrlint leaves it alone
+    (not installed, or an instrument()ed client that records itself)."""
     options = _state["options"]
     if options is None or getattr(client, "_attrlint_settings", None) is not None:
-        return None  # not installed, or an instrument()ed client that records itself
-    request_options = args[2] if len(args) > 2 else kwargs.get("options")
-    if str(getattr(request_options, "method", "")).lower() != "post":
-        return None
-    path = str(getattr(request_options, "url", "")).partition("?")[0]
-    operation = ROUTES[family].get(path)
-    body = getattr(request_options, "json_data", None)
-    if operation is None or not isinstance(body, dict):
         return None
     try:
-        settings = _settings(client, options)
+        return _settings(client, options)
     except Exception:  # never break the SDK: an unrecognised client goes through unrecorded
         log.warning("attrlint: cannot record calls of %s", type(client).__qualname__, exc_info=True)
         return None
-    call = Call(settings, operation, body)  # may raise AttributionError (strict)
-    if call.body is not body:
-        request_options = request_options.model_copy() if hasattr(request_options, "model_copy") \
-            else request_options.copy()
-        request_options.json_data = call.body
-    headers = getattr(request_options, "headers", None)
-    return call, request_options, {"headers": headers if isinstance(headers, Mapping) else {}}
 
 
 def _settings(client: Any, options: _Options) -> Settings:
     cached = client.__dict__.get(_CACHE_ATTR)
     api_key = getattr(client, "api_key", None)
     if cached is not None and cached[0] == options.generation and cached[1] == api_key:
-        return cached[2]
+        return cached[2]  # type: ignore[no-any-return]
     if options.config is None:
         from attrlint.core.config import config_from_env_or_cwd
 
@@ -189,46 +171,29 @@ def _settings(client: Any, options: _Options) -> Settings:
     return settings
 
 
-def _replace_options(args: tuple[Any, ...], kwargs: dict[str, Any], options: Any) -> tuple[Any, ...]:
-    if len(args) > 2:
-        return (*args[:2], options, *args[3:])
-    kwargs["options"] = options
-    return args
-
-
 def _sync_wrapper(original: Any, family: str) -> Any:
+    from attrlint.runtime.sdks.stainless import hooked_request
+
     @functools.wraps(original)
     def request(*args: Any, **kwargs: Any) -> Any:
-        covered = _covered(args[0], family, args, kwargs)
-        if covered is None:
+        settings = _client_settings(args[0])
+        if settings is None:
             return original(*args, **kwargs)
-        call, options, raw = covered
-        args = _replace_options(args, kwargs, options)
-        try:
-            result = original(*args, **kwargs)
-        except BaseException as exc:
-            call.failed(exc)
-            raise
-        return call.finished(result, raw)
+        return hooked_request(settings, family, original, args, kwargs)
 
     request.__attrlint_wrapped__ = True  # type: ignore[attr-defined]
     return request
 
 
 def _async_wrapper(original: Any, family: str) -> Any:
+    from attrlint.runtime.sdks.stainless import hooked_request_async
+
     @functools.wraps(original)
     async def request(*args: Any, **kwargs: Any) -> Any:
-        covered = _covered(args[0], family, args, kwargs)
-        if covered is None:
+        settings = _client_settings(args[0])
+        if settings is None:
             return await original(*args, **kwargs)
-        call, options, raw = covered
-        args = _replace_options(args, kwargs, options)
-        try:
-            result = await original(*args, **kwargs)
-        except BaseException as exc:
-            call.failed(exc)
-            raise
-        return await call.async_finished(result, raw)
+        return await hooked_request_async(settings, family, original, args, kwargs)
 
     request.__attrlint_wrapped__ = True  # type: ignore[attr-defined]
     return request

@@ -32,8 +32,8 @@ class AttributionError(ValueError):
 class Settings:
     """What one `instrument()` call decided: shared by the client and its copies."""
 
-    family: str  # "openai" | "anthropic"
-    provider: str  # "openai" | "azure" | "anthropic"
+    family: str  # the SDK family: "openai", "anthropic", "google-genai", "bedrock", "litellm", ...
+    provider: str  # who the requests go to, from the base URL: "openai", "azure", "bedrock/us-east-1", ...
     agent_id: str | None
     strict: bool
     environment: str | None
@@ -43,6 +43,7 @@ class Settings:
     required: Callable[[str | None], tuple[str, ...]]
     ledger_fn: Callable[[], Any]
     registry_agent: str | None = None  # the agent `[tool.attrlint.keys.ENV]` names for the client's key
+    host: str | None = None  # the base URL's host (never its path or query)
 
     def __post_init__(self) -> None:
         # Per-call lookups, memoised: metadata keys and values repeat from call to call.
@@ -65,16 +66,24 @@ def key_env_names(key: str | None) -> str | None:
     return ",".join(names) or None
 
 
-def family_of(client: Any) -> tuple[str, str]:
+def family_of(client: Any) -> str:
+    """The SDK family of a client object, or TypeError naming the clients `instrument` takes."""
     root = type(client).__module__.split(".", 1)[0]
-    name = type(client).__name__
-    if root == "openai" and hasattr(client, "copy"):
-        return "openai", ("azure" if "Azure" in name else "openai")
-    if root == "anthropic" and hasattr(client, "copy"):
-        return "anthropic", "anthropic"
-    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{name} is not an OpenAI or Anthropic "
-                    "client (OpenAI, AsyncOpenAI, AzureOpenAI, AsyncAzureOpenAI, Anthropic, AsyncAnthropic)")
+    if root in ("openai", "anthropic") and hasattr(client, "copy") and hasattr(client, "request"):
+        return root
+    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{type(client).__name__} is not an openai or "
+                    "anthropic client (OpenAI, AsyncOpenAI, AzureOpenAI, Anthropic, AsyncAnthropic, AnthropicBedrock, "
+                    "AnthropicVertex, AnthropicFoundry and their async forms); frameworks built on them: install()")
 
+
+def base_url_of(client: Any, family: str) -> Any:
+    """Where a client sends its requests."""
+    return getattr(client, "base_url", None)
+
+
+def api_key_of(client: Any, family: str) -> str | None:
+    key = getattr(client, "api_key", None)
+    return key if isinstance(key, str) else None
 
 
 _default: dict[str, Any] = {}
@@ -96,17 +105,28 @@ def default_ledger() -> Any:
 
 
 def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, strict: bool | None = None,
-                    environment: str | None = None, config: Any = None) -> Any:
+                    environment: str | None = None, config: Any = None) -> Settings:
     """What recording a call on `client` needs (a `Settings`): its provider, its key's
     fingerprint and environment variable name(s), the key registry's agent and environment for
     that variable, the configured strictness and required fields, and where to record.
     `config` defaults to `config_from_env_or_cwd()`."""
-    from attrlint.core.config import config_from_env_or_cwd
+    family = family_of(client)
+    return settings_for(family, base_url_of(client, family), api_key_of(client, family), agent_id=agent_id,
+                        ledger=ledger, strict=strict, environment=environment, config=config)
 
-    family, provider = family_of(client)
+
+def settings_for(family: str, base_url: Any, api_key: str | None, *, agent_id: str | None, ledger: Any = None,
+                 strict: bool | None = None, environment: str | None = None, config: Any = None,
+                 provider: str | None = None) -> Settings:
+    """`Settings` for calls of an SDK `family` sent to `base_url` with `api_key` (`provider`
+    overrides the label the base URL gives)."""
+    from attrlint.core.config import config_from_env_or_cwd
+    from attrlint.runtime.providers import provider_for_url
+
+    label, host = provider_for_url(base_url)
+    provider = provider or label
     if config is None:
         config = config_from_env_or_cwd()
-    api_key = getattr(client, "api_key", None)
     key_env = key_env_names(api_key)
     registry_agent = None
     if environment is None:
@@ -134,4 +154,5 @@ def client_settings(client: Any, *, agent_id: str | None, ledger: Any = None, st
         strict=config.strict if strict is None else strict, environment=environment,
         key_fingerprint=key_fingerprint(api_key), key_env=key_env, schema=schema, required=required,
         ledger_fn=(lambda: ledger) if ledger is not None else default_ledger, registry_agent=registry_agent,
+        host=host,
     )

@@ -172,9 +172,10 @@ def test_an_unreadable_base_configuration_fails_closed(repo, run_cli):
     write(repo / "pyproject.toml", "[tool.attrlint]\n")
     result = check(run_cli)
     assert result.exit_code == 2
-    assert "cannot compare the policy with main: main:pyproject.toml: [tool.attrlint] no-such-key" in result.stderr
+    assert ("attrlint: error: --new-since main: cannot compare the policy: main:pyproject.toml: "
+            "[tool.attrlint] no-such-key: unknown key") in result.stderr
     allowed = check(run_cli, "--allow-policy-changes")
-    assert allowed.exit_code == 0 and "warning: cannot compare the policy" in allowed.stderr
+    assert allowed.exit_code == 0 and "warning: --new-since main: cannot compare the policy" in allowed.stderr
 
 
 def test_without_new_since_nothing_is_compared(repo, run_cli):

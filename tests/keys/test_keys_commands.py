@@ -75,11 +75,11 @@ def test_keys_check_on_the_examples(run_cli):
     result = run_cli("keys", "check", "--today", TODAY, cwd=EXAMPLES)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "pyproject.toml:38:1: error: key `OPENAI_KEY_BILLING` has no owner and no expires: every key needs an "
+        "pyproject.toml:39:1: error: key `OPENAI_KEY_BILLING` has no owner and no expires: every key needs an "
         "owner to call and an expiry date to rotate by",
-        "pyproject.toml:41:1: error: key `OPENAI_KEY_MARKETING` names agent `marketing`, which is not declared "
+        "pyproject.toml:42:1: error: key `OPENAI_KEY_MARKETING` names agent `marketing`, which is not declared "
         "in [tool.attrlint.agents] (billing, research, support)",
-        "pyproject.toml:33:1: error: key `ANTHROPIC_KEY_RESEARCH` expired on 2025-06-30 (owner: "
+        "pyproject.toml:34:1: error: key `ANTHROPIC_KEY_RESEARCH` expired on 2025-06-30 (owner: "
         "research@acme.example): rotate it",
     ]
     assert "5 keys registered: 3 errors, 0 warnings." in result.stderr
@@ -192,3 +192,21 @@ def test_init_without_pyproject_creates_one(run_cli, tmp_path):
     write_tree(tmp_path, files)
     assert run_cli("init", cwd=tmp_path).exit_code == 0
     assert (tmp_path / "pyproject.toml").read_text().startswith("[tool.attrlint]\n")
+
+
+def test_init_leaves_tests_to_the_key_rules(run_cli, tmp_path):
+    call = 'from openai import OpenAI\nc = OpenAI(api_key="x")\nc.chat.completions.create(model="gpt-4o", messages=[])\n'
+    write_tree(tmp_path, {**PROJECT, "tests/test_bot.py": call, "services/support/test_flow.py": call})
+    assert run_cli("init", cwd=tmp_path).exit_code == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert "[tool.attrlint.agents.tests]" not in text
+    assert '"tests/**" = ["ATR001", "ATR002", "ATR004", "ATR008"]' in text
+    result = run_cli("check", "--format", "json", "tests", "services/support/test_flow.py", cwd=tmp_path)
+    codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
+    assert codes and not codes & {"ATR001", "ATR002", "ATR004", "ATR008"}  # the key rules still run
+
+
+def test_init_without_tests_writes_no_ignores(run_cli, tmp_path):
+    write_tree(tmp_path, PROJECT)
+    result = run_cli("init", "--stdout", cwd=tmp_path)
+    assert "per-file-ignores" not in result.stdout

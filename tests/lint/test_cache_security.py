@@ -23,7 +23,7 @@ from attrlint.keys.governance import KeyRef
 from attrlint.lint import cache as cache_module
 from attrlint.lint import cache_auth, cache_data, runner
 from attrlint.lint.cache import MAGIC, Cache, cache_root, digest, linter_fingerprint, shard_of
-from attrlint.lint.diagnostics import Edit, FileResult, Finding
+from attrlint.lint.diagnostics import Edit, FileResult, Finding, NoqaComment, NoqaUse
 from attrlint.lint.engine import Linter
 from attrlint.lint.suppression import Options
 
@@ -61,7 +61,7 @@ def _clean_entry(path: Path, shown: str) -> dict:
     data = path.read_bytes()
     st = path.stat()
     return {shown: [st.st_size, st.st_mtime_ns, st.st_ino, digest(data).hex(), cache_module._today(),
-                    [[], [], 1, False], False]}
+                    [[], [], 1, False, None], False]}
 
 
 def _sealed(fingerprint: str, name: str, data: object, key: bytes) -> bytes:
@@ -360,25 +360,31 @@ def test_the_format_covers_every_field() -> None:
     assert tuple(f.name for f in dataclasses.fields(Edit)) == cache_data.EDIT_FIELDS
     assert tuple(f.name for f in dataclasses.fields(KeyRef)) == cache_data.KEYREF_FIELDS
     assert tuple(f.name for f in dataclasses.fields(FileResult)) == cache_data.RESULT_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(NoqaUse)) == cache_data.NOQA_USE_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(NoqaComment)) == cache_data.NOQA_COMMENT_FIELDS
 
 
 def test_results_round_trip() -> None:
-    finding = Finding("ATR003", "alias", "use ticket_id", "a.py", 3, 5, 3, 9, fix=Edit(3, 5, 3, 9, '"ticket_id"'),
-                      snippet="x", cell=2, scope="f")
+    finding = Finding("ATR003", "alias", "use ticket_id", "a.py", 3, 5, 3, 9,
+                      fix=Edit(3, 5, 3, 9, '"ticket_id"', safe=False), snippet="x", cell=2, scope="f")
     other = dataclasses.replace(finding, path="b.py", fix=None, cell=None)
     ref = KeyRef("OPENAI_KEY", "a.py", 1, 2, 1, 9, "openai", True, False, snippet="s", cell=None, noqa="*")
-    result = FileResult("a.py", [finding, other], [ref], llm_calls=2, skipped=False)
+    noqa = NoqaUse([NoqaComment(3, 20, "# noqa: ATR001, E501", 0, 20, ("ATR001", "E501")),
+                    NoqaComment(7, 1, "# noqa", 0, 6, None)], {3: "ATR001,E501", 7: "*"}, {(3, "ATR001")})
+    result = FileResult("a.py", [finding, other], [ref], llm_calls=2, skipped=False, noqa=noqa)
     data = json.loads(json.dumps(cache_data.encode_result(result)))
     assert cache_data.decode_result(data, "a.py") == result
     assert cache_data.decode_findings(json.loads(json.dumps(cache_data.encode_findings([finding])))) == [finding]
 
 
 @pytest.mark.parametrize("bad", [
-    None, [], {}, "x", [[], [], 1], [[], [], -1, False], [[], [], 1, 0], [[["ATR1"] * 12], [], 1, False],
-    [[["ATR001", "n", "m", None, 1, 1, 1, "1", None, "", None, ""]], [], 1, False],
-    [[["ATR001", "n", "m", None, 1, 1, 1, 1, [1, 1, 1], "", None, ""]], [], 1, False],
-    [[], [["K", None, 1, 1, 1, 1, None, "yes", False, "", None, ""]], 1, False],
-    [[], [], True, False],
+    None, [], {}, "x", [[], [], 1], [[], [], -1, False, None], [[], [], 1, 0, None],
+    [[], [], 1, False], [[["ATR1"] * 12], [], 1, False, None],
+    [[["ATR001", "n", "m", None, 1, 1, 1, "1", None, "", None, ""]], [], 1, False, None],
+    [[["ATR001", "n", "m", None, 1, 1, 1, 1, [1, 1, 1, 1, "x"], "", None, ""]], [], 1, False, None],
+    [[["ATR001", "n", "m", None, 1, 1, 1, 1, [1, 1, 1, 1, "x", "yes"], "", None, ""]], [], 1, False, None],
+    [[], [["K", None, 1, 1, 1, 1, None, "yes", False, "", None, ""]], 1, False, None],
+    [[], [], True, False, None], [[], [], 1, False, [[], [[1, 2]], []]], [[], [], 1, False, [[], [], [[1]]]],
 ])
 def test_malformed_results_raise_data_error(bad: object) -> None:
     with pytest.raises((cache_data.DataError, ValueError)):
@@ -394,9 +400,9 @@ def test_a_malformed_authentic_entry_is_a_miss(tmp_path: Path) -> None:
     name = f"{shard_of(str(target)):02d}.json"
     cache.dir.mkdir(parents=True)
     good = digest(target.read_bytes()).hex()
-    for entry in ([st.st_size, st.st_mtime_ns, st.st_ino, "zz", 1, [[], [], 0, False], False],
+    for entry in ([st.st_size, st.st_mtime_ns, st.st_ino, "zz", 1, [[], [], 0, False, None], False],
                   [st.st_size, st.st_mtime_ns, st.st_ino, good, 1, {"os": "system"}, False],
-                  [st.st_size, st.st_mtime_ns, st.st_ino, good, 1, [[["ATR001"]], [], 0, False], False],
+                  [st.st_size, st.st_mtime_ns, st.st_ino, good, 1, [[["ATR001"]], [], 0, False, None], False],
                   "nope"):
         cache._write_sealed(name, {str(target): entry})
         fresh = Cache(tmp_path / "c", "0" * 20)

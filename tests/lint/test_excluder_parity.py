@@ -12,6 +12,8 @@ PATTERNS = [
     ["./build/", "*.egg-info", "docs/**"],
     ["**/generated/*.py", "legacy_*.py"],
     ["services/*/migrations"],
+    ["docs/", "!docs/api/**", "legacy_*", "!src/legacy_client.py"],
+    ["/build", "src/**/api.py", "*.egg-info/"],
 ]
 PATHS = [
     "examples/a.py", "examples/sub/b.py", "tests/fixtures/x.py", "tests/test_x.py", "build/lib/m.py",

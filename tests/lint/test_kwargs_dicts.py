@@ -76,22 +76,21 @@ litellm.completion(**params)
     assert lint(src) == [("ATR004", 5)]
 
 
-def test_unresolvable_stays_silent_unless_strict(lint):
+def test_unresolvable_is_reported_by_default(lint):
     src = HEAD + """
 def go():
     params = build_params()
     return client.chat.completions.create(**params)
 """
-    assert lint(src) == []
+    assert lint(src) == [("ATR008", 7)]
     assert lint(src, strict=True) == [("ATR008", 7)]
 
 
-def test_unresolvable_update_stays_silent(lint):
+def test_unresolvable_update_is_reported_by_default(lint):
     src = HEAD + """
 def go(extra):
     params = {"model": "m"}
     params.update(extra)
     return client.chat.completions.create(**params)
 """
-    assert lint(src) == []
-    assert lint(src, strict=True) == [("ATR008", 8)]
+    assert lint(src) == [("ATR008", 8)]

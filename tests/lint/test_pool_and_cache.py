@@ -47,12 +47,29 @@ def test_a_dying_or_hanging_worker_costs_one_file(tree: Path, monkeypatch: pytes
     assert len(result.results) == len(expected.results)
 
 
-def test_hung_file_from_the_cli_exits_1_not_2(tmp_path: Path) -> None:
-    make_tree(tmp_path, llm=30, plain=30)
+def test_hung_file_from_the_cli_exits_2_and_never_passes(tmp_path: Path) -> None:
+    make_tree(tmp_path, llm=0, plain=60)
     done = run_module("check", "--no-cache", "--timeout", "1", "-j", "2", "pkg", cwd=tmp_path,
                       env={"ATTRLINT_TEST_HANG_ON": "plain_003.py"})
-    assert done.returncode == 1, done.stderr
-    assert "plain_003.py: skipped: checking it took longer than 1 s" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert ("attrlint: error: pkg/plain_003.py: not checked: checking it took longer than 1 s; raise --timeout, "
+            "or exclude the file\n") in done.stderr
+    assert "All checks passed" not in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("Could not check 1 file or path (see the errors above)")
+    exit_zero = run_module("check", "--no-cache", "--timeout", "1", "-j", "2", "--exit-zero", "pkg", cwd=tmp_path,
+                           env={"ATTRLINT_TEST_HANG_ON": "plain_003.py"})
+    assert exit_zero.returncode == 0
+    assert "plain_003.py: not checked" in exit_zero.stderr  # --exit-zero changes the status, not the report
+
+
+def test_crashed_worker_from_the_cli_exits_2(tmp_path: Path) -> None:
+    make_tree(tmp_path, llm=0, plain=60)
+    done = run_module("check", "--no-cache", "-j", "2", "pkg", cwd=tmp_path,
+                      env={"ATTRLINT_TEST_CRASH_ON": "plain_010.py"})
+    assert done.returncode == 2, done.stderr
+    assert ("attrlint: error: pkg/plain_010.py: not checked: the worker process died while checking it (a crash, "
+            "or out of memory); run `attrlint check pkg/plain_010.py` alone to see why") in done.stderr
+    assert "All checks passed" not in done.stdout
 
 
 def test_cache_gives_the_same_findings_and_is_used(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,13 +65,16 @@ def test_parameter_annotations_resolve_the_client(annotation):
 
 
 def test_annotated_anthropic_parameter_is_recognised():
-    # `.messages.create` is recognised on an annotated receiver, not on an unknown one
+    # `.messages.create` is Anthropic's on an annotated receiver; on an unknown one only when its
+    # keywords have the Messages API's shape (model, max_tokens, messages)
     assert_annotated('''
         from anthropic import Anthropic
 
         def f(c: Anthropic, other):
-            c.messages.create(model="m", max_tokens=5, messages=[])  # error: ATR001
-            other.messages.create(model="m", max_tokens=5, messages=[])
+            c.messages.create(model="m", messages=[])  # error: ATR001
+            other.messages.create(model="m", max_tokens=5, messages=[])  # error: ATR001
+            other.messages.create(model="m", messages=[])
+            other.messages.create(to="+1555", body="hi")
     ''', only=ATTRIBUTION)
 
 
@@ -140,19 +143,20 @@ def test_unknown_receivers():
             llm.responses.create(model="m", input="x")  # error: ATR001
             get_client().chat.completions.create(model="m", messages=[], metadata={"ticket_id": t})  # error: ATR002
             llm.chat.completions.create(model="m", messages=[], metadata=meta())  # error: ATR008
-            client.messages.create(model="m", max_tokens=5, messages=[])
+            client.messages.create(model="m", max_tokens=5, messages=[])  # error: ATR001
             twilio_client.messages.create(body="hi", to="+1555")
             Model.objects.create(name="x")
             client.chat.completions.create(model="m", messages=[], metadata={"ticket_id": t, "customer_id": c, "agent_id": "a"})
     ''', only=ATTRIBUTION)
 
 
-def test_unverifiable_call_is_silent_without_strict():
+def test_unverifiable_call_is_reported_without_strict():
+    # fail closed: a call whose attribution cannot be read is reported by default
     source = '''
         def run(client):
             client.chat.completions.create(model="m", messages=[], **options())
     '''
-    assert lint(source, strict=False) == []
+    assert [f.code for f in lint(source, strict=False)] == ["ATR008"]
     assert [f.code for f in lint(source, strict=True)] == ["ATR008"]
 
 

@@ -13,7 +13,12 @@ from support.ledgers import sqlite_ledger
 @pytest.fixture(autouse=True)
 def _isolated(isolated: Any) -> None:
     """Every runtime test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
-    from the environment, and `uninstall()` afterwards."""
+    from the environment, and `uninstall()` afterwards; and starts with nothing remembered of
+    background responses and batches submitted by earlier tests."""
+    from attrlint.runtime.sdks import stainless
+
+    for registry in (stainless.PENDING, stainless.SUBMITTED, stainless.OUTPUTS, stainless.RECORDED):
+        registry.clear()
 
 
 @pytest.fixture

@@ -127,13 +127,19 @@ def test_stream_keeps_the_usage_chunk_when_the_caller_asked(openai_client, ledge
     assert only(ledger).cost == GPT4O_COST
 
 
-def test_stream_closed_early_is_recorded_incomplete(openai_client, ledger):
+def test_stream_closed_early_is_recorded_incomplete_with_an_estimated_prompt(openai_client, ledger):
+    """The provider bills the prompt of a stream closed before its usage chunk: it is counted
+    locally, priced, and the row says the cost is an estimate."""
+    from attrlint.runtime.estimate import prompt_tokens
+
     client = instrument(openai_client, agent_id="triage", ledger=ledger)
     with client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True) as stream:
         next(iter(stream))
     record = only(ledger)
-    assert record.status == "incomplete"
-    assert record.model == OPENAI_MODEL and record.input_tokens == 0
+    assert record.status == "incomplete" and record.estimated
+    assert record.model == OPENAI_MODEL
+    assert record.input_tokens == prompt_tokens("gpt-4o", {"messages": MESSAGES}) > 0
+    assert record.cost > 0
 
 
 def test_stream_helper(openai_client, ledger):

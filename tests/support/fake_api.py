@@ -25,6 +25,17 @@ ANTHROPIC_USAGE = {"input_tokens": 1000, "cache_read_input_tokens": 400, "cache_
                    "output_tokens": 100, "service_tier": "standard"}
 
 
+IMAGES_USAGE = {"input_tokens": 60, "input_tokens_details": {"text_tokens": 60, "image_tokens": 0},
+                "output_tokens": 1056, "total_tokens": 1116}
+BATCH_OUTPUT = (json.dumps({"id": "batch_req_1", "custom_id": "req-1", "error": None, "response": {
+    "status_code": 200, "request_id": "req_b1", "body": {
+        "id": "chatcmpl-b1", "object": "chat.completion", "created": 1780000000, "model": "gpt-4o-mini-2024-07-18",
+        "choices": [], "usage": CHAT_USAGE}}}) + "\n").encode()
+MESSAGE_BATCH_RESULTS = (json.dumps({"custom_id": "q1", "result": {"type": "succeeded", "message": {
+    "id": "msg_b1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [],
+    "stop_reason": "end_turn", "stop_sequence": None, "usage": ANTHROPIC_USAGE}}}) + "\n").encode()
+
+
 def _sse(events: list[tuple[str | None, Any]]) -> bytes:
     out = []
     for name, data in events:
@@ -43,9 +54,16 @@ class MockAPI:
     chat_usage: dict[str, Any] = field(default_factory=lambda: dict(CHAT_USAGE))
     anthropic_usage: dict[str, Any] = field(default_factory=lambda: dict(ANTHROPIC_USAGE))
     model: str | None = None
+    responses_usage: dict[str, Any] = field(default_factory=lambda: dict(RESPONSES_USAGE))
+    response_output: list[Any] = field(default_factory=list)  # extra output items (web_search_call, ...)
+    stream_ends: str = "completed"  # a Responses stream's last event: completed, failed or incomplete
+    anthropic_stream_error: bool = False  # an `error` event after message_start
+    extra: dict[str, Any] = field(default_factory=dict)  # per-endpoint bodies a test sets
+    stored: dict[str, Any] = field(default_factory=dict)  # background responses and batches it was given
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
-        body = json.loads(request.content) if request.content else {}
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        body = json.loads(request.content) if request.content and not multipart else {}
         path = request.url.path
         self.requests.append((path, body))
         if self.fail_with:
@@ -56,6 +74,12 @@ class MockAPI:
             return httpx2.Response(self.fail_with, json=err, headers={"x-request-id": "req_err"})
         if path.endswith("/chat/completions"):
             return self.chat(body)
+        if request.method == "GET" or path.endswith(("/batches", "/completions", "/images/generations",
+                                                      "/images/edits", "/audio/transcriptions",
+                                                      "/audio/translations", "/audio/speech")):
+            found = self.more(request, path, body)
+            if found is not None:
+                return found
         if path.endswith("/responses"):
             return self.responses(body)
         if path.endswith("/embeddings"):
@@ -66,6 +90,62 @@ class MockAPI:
         if path.endswith("/messages"):
             return self.messages(body)
         return httpx2.Response(404, json={"error": {"message": "not mocked"}})
+
+    # -- the other endpoints -------------------------------------------------------------------
+
+    def more(self, request: httpx2.Request, path: str, body: dict[str, Any]) -> httpx2.Response | None:
+        model = body.get("model")
+        if path.endswith("/v1/completions"):
+            return httpx2.Response(200, json={
+                "id": "cmpl-1", "object": "text_completion", "created": 1700000000, "model": model,
+                "choices": [{"index": 0, "text": "Hello", "finish_reason": "stop", "logprobs": None}],
+                "usage": self.extra.get("completions_usage", {"prompt_tokens": 50, "completion_tokens": 7,
+                                                               "total_tokens": 57})})
+        if path.endswith(("/images/generations", "/images/edits")):
+            edit = path.endswith("/edits")  # multipart: the model is in the form, and edits are gpt-image's
+            usage = self.extra.get("images_usage", IMAGES_USAGE if edit or str(model).startswith("gpt-image") else None)
+            return httpx2.Response(200, json={"created": 1700000000, "data": [{"b64_json": "aGk="}],
+                                              **({"usage": usage} if usage else {})})
+        if path.endswith(("/audio/transcriptions", "/audio/translations")):
+            usage = self.extra.get("transcription_usage", {"type": "duration", "seconds": 12})
+            return httpx2.Response(200, json={"text": "hello", "usage": usage})
+        if path.endswith("/audio/speech"):
+            return httpx2.Response(200, content=b"ID3fake-mp3", headers={"content-type": "audio/mpeg"})
+        if path.endswith("/v1/batches"):
+            batch = {"id": "batch_1", "object": "batch", "endpoint": body["endpoint"], "input_file_id":
+                     body["input_file_id"], "completion_window": "24h", "status": "validating",
+                     "created_at": 1780000000, "metadata": body.get("metadata")}
+            self.stored["batch_1"] = batch
+            return httpx2.Response(200, json=batch)
+        if path.startswith("/v1/batches/"):
+            batch = {**self.stored[path.rsplit("/", 1)[1]], "status": "completed", "output_file_id": "file-out"}
+            return httpx2.Response(200, json=batch)
+        if path == "/v1/files/file-out/content":
+            return httpx2.Response(200, content=self.extra.get("batch_output", BATCH_OUTPUT))
+        if request.method == "GET" and path.startswith("/v1/responses/"):
+            stored = self.stored[path.rsplit("/", 1)[1]]
+            done = self.extra.get("background_done", True)
+            response = self._response("completed" if done else "in_progress", self.responses_usage if done else None)
+            return httpx2.Response(200, json={**response, "id": stored["id"], "metadata": stored["metadata"],
+                                              "background": True})
+        if path.endswith("/v1/messages/batches"):
+            self.stored["msgbatch_1"] = body
+            return httpx2.Response(200, json=self._message_batch("in_progress"))
+        if path.endswith("/v1/messages/batches/msgbatch_1"):
+            return httpx2.Response(200, json=self._message_batch("ended"))
+        if path.endswith("/v1/messages/batches/msgbatch_1/results"):
+            return httpx2.Response(200, content=self.extra.get("message_batch_results", MESSAGE_BATCH_RESULTS),
+                                   headers={"content-type": "application/binary"})
+        return None
+
+    def _message_batch(self, status: str) -> dict[str, Any]:
+        return {"id": "msgbatch_1", "type": "message_batch", "processing_status": status,
+                "request_counts": {"processing": 0, "succeeded": 2, "errored": 0, "canceled": 0, "expired": 0},
+                "created_at": "2026-06-01T12:00:00Z", "expires_at": "2026-06-02T12:00:00Z",
+                "ended_at": "2026-06-01T13:00:00Z" if status == "ended" else None, "archived_at": None,
+                "cancel_initiated_at": None,
+                "results_url": "https://api.anthropic.com/v1/messages/batches/msgbatch_1/results"
+                if status == "ended" else None}
 
     # -- openai -------------------------------------------------------------------------------
 
@@ -97,13 +177,17 @@ class MockAPI:
         return {
             "id": "resp_1", "object": "response", "created_at": 1700000000, "status": status,
             "model": self.model or OPENAI_MODEL, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
-            "output": [] if status != "completed" else [{
+            "output": [] if status not in ("completed", "failed") else [*self.response_output, {
                 "type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
                 "content": [{"type": "output_text", "text": "Hello", "annotations": []}]}],
             "usage": usage,
         }
 
     def responses(self, body: dict[str, Any]) -> httpx2.Response:
+        if body.get("background"):
+            self.stored["resp_bg"] = {"id": "resp_bg", "metadata": body.get("metadata") or {}}
+            return httpx2.Response(200, json={**self._response("queued", None), "id": "resp_bg",
+                                              "metadata": body.get("metadata") or {}, "background": True})
         if body.get("stream"):
             events: list[tuple[str | None, Any]] = [
                 ("response.created", {"type": "response.created", "sequence_number": 0,
@@ -118,12 +202,13 @@ class MockAPI:
                 ("response.output_text.delta", {"type": "response.output_text.delta", "sequence_number": 1,
                                                 "item_id": "msg_1", "output_index": 0, "content_index": 0,
                                                 "delta": "Hello", "logprobs": []}),
-                ("response.completed", {"type": "response.completed", "sequence_number": 2,
-                                        "response": self._response("completed", RESPONSES_USAGE)}),
+                (f"response.{self.stream_ends}", {
+                    "type": f"response.{self.stream_ends}", "sequence_number": 2,
+                    "response": self._response(self.stream_ends, self.responses_usage)}),
             ]
             return httpx2.Response(200, content=_sse(events),
                                    headers={"content-type": "text/event-stream", "x-request-id": "req_rstream"})
-        return httpx2.Response(200, json=self._response("completed", RESPONSES_USAGE),
+        return httpx2.Response(200, json=self._response("completed", self.responses_usage),
                                headers={"x-request-id": "req_resp"})
 
     # -- anthropic ----------------------------------------------------------------------------
@@ -141,6 +226,8 @@ class MockAPI:
                                          "content_block": {"type": "text", "text": ""}}),
                 ("content_block_delta", {"type": "content_block_delta", "index": 0,
                                          "delta": {"type": "text_delta", "text": "Hello"}}),
+                *([("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})]
+                  if self.anthropic_stream_error else []),
                 ("content_block_stop", {"type": "content_block_stop", "index": 0}),
                 ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn",
                                                                       "stop_sequence": None},

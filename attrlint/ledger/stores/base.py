@@ -18,6 +18,7 @@ ROW_COLUMNS = (
     "metadata", "environment", "input_tokens", "cached_input_tokens", "cache_write_tokens",
     "output_tokens", "reasoning_tokens", "cost_nanos", "price_source", "key_fingerprint",
     "request_id", "status", "latency_ms", "key_env", "agent_source",
+    "service_tier", "host", "usage_extra", "estimated", "batch_id",
 )
 Row = tuple[Any, ...]
 
@@ -42,7 +43,8 @@ class LedgerError(Exception):
 def row_to_record(row: Sequence[Any]) -> CostRecord:
     (id_, ts_us, provider, operation, model, agent_id, ticket_id, customer_id, metadata,
      environment, inp, cached, cache_write, out, reasoning, cost_nanos, price_source,
-     key_fingerprint, request_id, status, latency_ms, key_env, agent_source) = row
+     key_fingerprint, request_id, status, latency_ms, key_env, agent_source, service_tier, host,
+     usage_extra, estimated, batch_id) = row
     return CostRecord(
         id=id_, timestamp=us_to_datetime(int(ts_us)), provider=provider, operation=operation,
         model=model, agent_id=agent_id, ticket_id=ticket_id, customer_id=customer_id,
@@ -51,6 +53,8 @@ def row_to_record(row: Sequence[Any]) -> CostRecord:
         output_tokens=out or 0, reasoning_tokens=reasoning or 0, cost=from_nanos(cost_nanos),
         price_source=price_source, key_fingerprint=key_fingerprint, request_id=request_id,
         status=status, latency_ms=latency_ms, key_env=key_env, agent_source=agent_source,
+        service_tier=service_tier, host=host, usage_extra=json.loads(usage_extra) if usage_extra else {},
+        estimated=bool(estimated), batch_id=batch_id,
     )
 
 
@@ -78,6 +82,8 @@ def where_clause(since: Any, until: Any, filters: dict[str, Any], placeholder: s
     for name, value in filters.items():
         if value is None:
             continue
+        if isinstance(value, bool):
+            value = int(value)
         column = FILTERS.get(name)
         if column is None:
             raise ValueError(f"unknown filter {name!r}; expected one of {', '.join(sorted(FILTERS))}")

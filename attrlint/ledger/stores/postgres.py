@@ -31,7 +31,7 @@ _TYPES = {
     "id": "TEXT PRIMARY KEY", "ts_us": "BIGINT NOT NULL", "input_tokens": "BIGINT",
     "cached_input_tokens": "BIGINT", "cache_write_tokens": "BIGINT", "output_tokens": "BIGINT",
     "reasoning_tokens": "BIGINT", "cost_nanos": "BIGINT", "latency_ms": "DOUBLE PRECISION",
-    "status": "TEXT NOT NULL",
+    "status": "TEXT NOT NULL", "estimated": "SMALLINT NOT NULL DEFAULT 0",
 }
 _COLUMNS = ", ".join(ROW_COLUMNS)
 _STAGE = "CREATE TEMP TABLE IF NOT EXISTS attrlint_stage (LIKE cost_records) ON COMMIT DELETE ROWS"

@@ -32,7 +32,7 @@ _TYPES = {
     "id": "TEXT NOT NULL", "ts_us": "INTEGER NOT NULL", "metadata": "TEXT",
     "input_tokens": "INTEGER", "cached_input_tokens": "INTEGER", "cache_write_tokens": "INTEGER",
     "output_tokens": "INTEGER", "reasoning_tokens": "INTEGER", "cost_nanos": "INTEGER",
-    "latency_ms": "REAL", "status": "TEXT NOT NULL",
+    "latency_ms": "REAL", "status": "TEXT NOT NULL", "estimated": "INTEGER NOT NULL DEFAULT 0",
 }
 _DAY = "date(ts_us / 1000000, 'unixepoch')"
 _ONE = f"({', '.join('?' * len(ROW_COLUMNS))})"

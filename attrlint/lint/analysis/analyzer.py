@@ -1,23 +1,31 @@
 """One traversal of a module's `ast` that resolves receivers and collects the facts rules need.
 
-Name resolution is deliberately simple and local: import aliases, assignments in the
-same or an enclosing scope (in source order), `self.x = ...` in a class, parameter and
-variable annotations, and `attrlint.runtime.instrument(...)`. Whatever cannot be
-resolved stays unknown; rules treat unknown as "cannot verify", never as a finding.
+Name resolution within the file: import aliases (wherever the import is, inside a function or
+a `try`), assignments in the same or an enclosing scope, `self.x = ...` in a class, parameter,
+variable and return annotations, branches of `if`/`try` (a name bound differently in each
+branch is any of those values), `a or b`, `x if c else y`, LCEL pipes (`prompt | llm`), and
+`attrlint.runtime.instrument(...)`.
+
+What the file alone cannot tell stays symbolic (`SymVal`): the result of a project function,
+an attribute a class sets from its constructor's parameters, a name imported from another
+project module, an unannotated parameter. Calls through symbolic values are handed to the
+project phase (`Module.project_calls`), which resolves them over every file's summary. Rules
+treat what stays unknown as "cannot verify", never as a finding by itself.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
-from dataclasses import dataclass, field, replace
 
-from attrlint.core.catalogue import shadowing_roots  # noqa: F401 - re-exported
 from attrlint.core.catalogue import Catalogue, ClientSpec, Sdk
+from attrlint.core.schema import Schema
+from attrlint.lint.analysis.attribution import where_to_put
 from attrlint.lint.analysis.facts import (
-    CallSite,
     ClientConstruction,
     EnvRead,
     FieldSource,
@@ -26,10 +34,47 @@ from attrlint.lint.analysis.facts import (
     Metadata,
     MetadataEntry,
     Module,
+    ProjectCall,
     WrapperDef,
 )
-from attrlint.core.schema import Schema
-from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, ArgFact
+from attrlint.lint.analysis.summary import (
+    ARG,
+    DICT,
+    NAME,
+    NONE,
+    PARAM,
+    PLACEHOLDER,
+    SDK,
+    SELF,
+    STRING,
+    UNKNOWN_VALUE,
+    ClassFact,
+    FunctionFact,
+    ValueFact,
+    union,
+)
+from attrlint.lint.analysis.values import (
+    MOCK_VALUE,
+    NONE_VALUE,
+    UNKNOWN,
+    ClassInfo,
+    ClientVal,
+    DictVal,
+    EnvVal,
+    InstanceVal,
+    LocalFunc,
+    QName,
+    Scope,
+    SelfVal,
+    SymVal,
+    UnionVal,
+    Value,
+    join,
+    local_name,
+    sym_attr,
+    sym_call,
+    to_fact,
+)
 
 RUNTIME = "attrlint.runtime"
 ATTRIBUTION = f"{RUNTIME}.attribution"
@@ -37,52 +82,9 @@ INSTRUMENT = f"{RUNTIME}.instrument"
 ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"})
 PROJECT = "<project>."  # prefix of names imported from a project package that shadows an SDK
 CHAIN_SKIP = frozenset({"with_raw_response", "with_streaming_response"})
-
-
-# -- abstract values ------------------------------------------------------------------------
-
-
-class Value:
-    __slots__ = ()
-
-
-class _Unknown(Value):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-
-
-@dataclass(frozen=True)
-class QName(Value):
-    name: str
-
-
-@dataclass(frozen=True)
-class ClientVal(Value):
-    sdk: Sdk
-    spec: ClientSpec | None
-    path: tuple[str, ...] = ()
-    instrumented: bool = False
-    supplied: tuple[FieldSource, ...] = ()
-
-
-@dataclass
-class DictVal(Value):
-    entries: dict[str, MetadataEntry] = field(default_factory=dict)
-    complete: bool = True
-    node: ast.expr | None = None
-    spreads: set[str] = field(default_factory=set)  # names spread into it with ** (a forwarded **kwargs)
-
-
-@dataclass(frozen=True)
-class InstanceVal(Value):
-    """An instance of a project class (`Helper()`, `llm: Helper`): its methods may be wrappers."""
-
-    cls: str  # "<local>.Helper" or "pkg.mod.Helper"
+# Test doubles: whatever is called on them is not a billable call.
+MOCKS = frozenset({"MagicMock", "Mock", "AsyncMock", "NonCallableMock", "NonCallableMagicMock", "create_autospec"})
+DEPTH = 3  # how deep dict values are described for the project phase
 
 
 @dataclass
@@ -94,56 +96,10 @@ class FuncInfo:
     names: frozenset[str]  # every parameter name
 
 
-@dataclass(frozen=True)
-class EnvVal(Value):
-    read: EnvRead
-
-
-@dataclass(frozen=True)
-class LocalFunc(Value):
-    """A function defined in this module; `returns` is what a call to it evaluates to."""
-
-    name: str
-    returns: Value = field(default_factory=lambda: UNKNOWN)
-
-
-@dataclass
-class ClassInfo:
-    name: str
-    attrs: dict[str, Value] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SelfVal(Value):
-    cls: ClassInfo
-
-
-class Scope:
-    __slots__ = ("bindings", "cls", "parent")
-
-    def __init__(self, parent: Scope | None, cls: ClassInfo | None = None) -> None:
-        self.bindings: dict[str, Value] = {}
-        self.parent = parent
-        self.cls = cls
-
-    def lookup(self, name: str) -> Value | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if scope.cls is None or scope is self:  # class bodies are not enclosing scopes
-                value = scope.bindings.get(name)
-                if value is not None:
-                    return value
-            scope = scope.parent
-        return None
-
-
 def str_const(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
-
-
-# -- the analyser ---------------------------------------------------------------------------
 
 
 _DISPATCH: dict[type, Any] = {}
@@ -159,12 +115,16 @@ class Analyzer(ast.NodeVisitor):
         self.returns: list[list[Value]] = []
         self.funcs: list[FuncInfo] = []
         self.quals: list[str] = []
+        self.classes: list[ClassInfo] = []
         self.wrappers: dict[str, WrapperDef] = {}
         self.module = Module()
         self.scope = Scope(None)
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
         self.context_unresolved: list[str] = []
         self._env_nodes: set[int] = set()
+        self.narrowed: list[dict[str, Value]] = [{}]  # isinstance() checks in force: expression -> value
+        self._roots = frozenset(m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules)
+        self._sdk_modules = frozenset(m for sdk in catalogue.sdks.values() for m in sdk.modules)
 
     # -- traversal: ast.NodeVisitor's, with the method lookup cached per node type and the
     # operator and context leaves (Load, Store, Add, ...) never visited --------------------------
@@ -194,6 +154,16 @@ class Analyzer(ast.NodeVisitor):
     # entry point
     def run(self, tree: ast.Module) -> Module:
         self.visit(tree)
+        summary = self.module.summary
+        for name, value in self.scope.bindings.items():
+            if isinstance(value, LocalFunc) or value is UNKNOWN:
+                continue
+            if isinstance(value, QName) and (value.name.startswith("<local>.") or (
+                    self._project_name(value.name) is None and value.name.split(".", 1)[0] not in self._roots)):
+                continue  # a class of this module (known by its ClassFact), or the standard library
+            fact = self.fact_of(value)
+            if fact.kind not in ("unknown", STRING):
+                summary.globals[name] = fact
         return self.module
 
     # -- scopes -----------------------------------------------------------------------------
@@ -207,7 +177,81 @@ class Analyzer(ast.NodeVisitor):
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
             owner = self.ev(target.value)
             if isinstance(owner, SelfVal) and value is not UNKNOWN:
-                owner.cls.attrs[target.attr] = value
+                known = owner.cls.attrs.get(target.attr)
+                owner.cls.attrs[target.attr] = join([known, value]) if known is not None else value
+
+    def _branches(self, bodies: list[list[ast.stmt]]) -> None:
+        """Visit alternative blocks (if/else, try/except/else, match cases) each from the same
+        bindings; afterwards a name any branch rebound is any of the branches' values."""
+        scope = self.scope
+        before = dict(scope.bindings)
+        outcomes = []
+        for body in bodies:
+            scope.bindings = dict(before)
+            for stmt in body:
+                self.visit(stmt)
+            outcomes.append(scope.bindings)
+        merged = dict(before)
+        changed = {name for outcome in outcomes for name, value in outcome.items() if before.get(name) is not value}
+        for name in changed:
+            values = [outcome.get(name, before.get(name, UNKNOWN)) for outcome in outcomes]
+            merged[name] = join(values)
+        scope.bindings = merged
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        positive = self._isinstance(node.test)
+        if positive is not None and _terminates(node.body) and isinstance(node.test, ast.UnaryOp):
+            # `if not isinstance(x, C): raise`: from here on x is a C
+            self._branches([node.body, node.orelse])
+            self.narrowed[-1][positive[0]] = positive[1]
+            return
+        if positive is not None and not isinstance(node.test, ast.UnaryOp):
+            self.narrowed.append({**self.narrowed[-1], positive[0]: positive[1]})
+            try:
+                self._branches([node.body, node.orelse])
+            finally:
+                self.narrowed.pop()
+            return
+        self._branches([node.body, node.orelse])
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        self.generic_visit(node)
+        positive = self._isinstance(node.test)
+        if positive is not None and not isinstance(node.test, ast.UnaryOp):
+            self.narrowed[-1][positive[0]] = positive[1]
+
+    def _isinstance(self, test: ast.expr) -> tuple[str, Value] | None:
+        """`isinstance(x, C)` or `not isinstance(x, C)` with C (or a tuple of them) a client or
+        project class: (the expression x, what it then is)."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test = test.operand
+        if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and test.func.id == "isinstance"
+                and len(test.args) == 2 and isinstance(test.args[0], (ast.Name, ast.Attribute))):
+            return None
+        kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+        value = join([self.annotation_value(k) for k in kinds])
+        if value is UNKNOWN:
+            return None
+        return ast.dump(test.args[0]), value
+
+    def visit_Try(self, node: ast.Try) -> None:
+        # the handlers run after part of the body: each is an alternative to the body's end
+        self._branches([node.body + node.orelse, *[h.body for h in node.handlers]])
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.visit(handler.type)
+        for stmt in node.finalbody:
+            self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.visit(node.subject)
+        for case in node.cases:
+            if case.guard is not None:
+                self.visit(case.guard)
+        self._branches([case.body for case in node.cases] + [[]])
 
     def imported(self, name: str) -> QName:
         """The value of an imported name; project packages that shadow an SDK stay the project's."""
@@ -237,55 +281,137 @@ class Analyzer(ast.NodeVisitor):
             self.visit(deco)
         for base in (*node.bases, *node.keywords):
             self.visit(base)
-        info = ClassInfo(node.name)
-        bases = [self._project_name(b.name) for b in map(self.ev, node.bases) if isinstance(b, QName)]
-        if any(bases):
-            self.module.classes[".".join((*self.quals, node.name))] = [b for b in bases if b]
+        qual = ".".join((*self.quals, node.name))
+        info = ClassInfo(node.name, qual=qual)
+        base_values = [self.ev(b) for b in node.bases]
+        bases = [self.fact_of(b) for b in base_values]
+        fact = ClassFact(qual=qual, bases=[b for b in bases if b.kind in (NAME, SDK)])
+        info.sdk_bases = [self.cat.clients[b.name] for b in base_values
+                          if isinstance(b, QName) and b.name in self.cat.clients]
         outer = self.scope
         self.scope = Scope(outer, info)
+        info.methods = {b.name for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self._prescan_class(node, info)
+        fact.proxy_of = self._proxy_of(node)
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
         self.quals.append(node.name)
+        self.classes.append(info)
         for stmt in node.body:
             self.visit(stmt)
+        self.classes.pop()
         self.quals.pop()
         self.context, self.context_unresolved = saved
         self.scope = outer
-        self.scope.bindings[node.name] = QName(f"<local>.{node.name}")
+        for name, value in info.attrs.items():
+            attr = self.fact_of(value)
+            if attr.kind != "unknown":
+                fact.attrs[name] = attr
+        self.module.summary.classes.append(fact)
+        self.scope.bindings[node.name] = QName(f"<local>.{qual}")
+
+    def _proxy_of(self, node: ast.ClassDef) -> str:
+        """The SDK module a lazy proxy class stands for: it has a `__getattr__`, and one of its
+        methods imports the module (`importlib.import_module("litellm")`)."""
+        methods = [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if not any(m.name == "__getattr__" for m in methods):
+            return ""
+        for method in methods:
+            for sub in ast.walk(method):
+                names: list[str] = []
+                if isinstance(sub, ast.Import):
+                    names = [a.name for a in sub.names]
+                elif isinstance(sub, ast.ImportFrom) and sub.module and not sub.level:
+                    names = [sub.module]
+                elif (isinstance(sub, ast.Call) and isinstance(sub.func, (ast.Attribute, ast.Name))
+                      and (getattr(sub.func, "attr", None) or getattr(sub.func, "id", None)) == "import_module"
+                      and sub.args):
+                    names = [str_const(sub.args[0]) or ""]
+                for name in names:
+                    if name in self._sdk_modules or name.split(".", 1)[0] in self._roots:
+                        return self.cat.normalise(name)
+        return ""
 
     def _prescan_class(self, node: ast.ClassDef, info: ClassInfo) -> None:
-        """Learn `self.x = Client(...)` and `x: Client` before visiting methods in any order."""
+        """Learn `self.x = Client(...)` and `x: Client` before visiting methods in any order.
+
+        An attribute assigned several times (in `__init__` and a setter, in branches) is any
+        of those values; one assigned from a constructor parameter is what the class's
+        construction sites pass (resolved in the project phase)."""
+        found: dict[str, list[Value]] = {}
         for stmt in node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 value = self.ev(stmt.value) if stmt.value is not None else UNKNOWN
-                if value is UNKNOWN:
-                    value = self.annotation_value(stmt.annotation)
+                if value is UNKNOWN or value is NONE_VALUE:
+                    value = join([value, self.annotation_value(stmt.annotation)])
                 if value is not UNKNOWN:
-                    info.attrs[stmt.target.id] = value
+                    found.setdefault(stmt.target.id, []).append(value)
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 args = stmt.args.posonlyargs + stmt.args.args
-                if not args:
+                if not args or _decorated(stmt, "staticmethod"):
                     continue
                 self_name = args[0].arg
                 local = Scope(self.scope)
+                method_qual = ".".join((*self.quals, node.name, stmt.name))
                 for arg in args[1:] + stmt.args.kwonlyargs:
-                    if arg.annotation is not None:
-                        local.bindings[arg.arg] = self.annotation_value(arg.annotation)
+                    local.bindings[arg.arg] = self._param_value(method_qual, arg)
                 saved, self.scope = self.scope, local
+                self.narrowed.append({})
                 try:
                     for sub in _assignments(stmt.body):
+                        if isinstance(sub, (ast.Import, ast.ImportFrom)):
+                            self.visit(sub)  # `from google import genai` inside __init__
+                            continue
+                        if isinstance(sub, (ast.If, ast.Assert)):
+                            positive = self._isinstance(sub.test)
+                            if positive is not None and (isinstance(sub, ast.Assert) or (
+                                    isinstance(sub.test, ast.UnaryOp) and _terminates(sub.body))):
+                                self.narrowed[-1][positive[0]] = positive[1]
+                            continue
                         targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
                         for t in targets:
                             if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
                                     and t.value.id == self_name and sub.value is not None):
                                 value = self.ev(sub.value)
-                                if value is UNKNOWN and isinstance(sub, ast.AnnAssign):
-                                    value = self.annotation_value(sub.annotation)
+                                if isinstance(sub, ast.AnnAssign) and value in (UNKNOWN, NONE_VALUE):
+                                    value = join([value, self.annotation_value(sub.annotation)])
                                 if value is not UNKNOWN and not isinstance(value, DictVal):
-                                    info.attrs.setdefault(t.attr, value)
+                                    found.setdefault(t.attr, []).append(value)
                 finally:
                     self.scope = saved
+                    self.narrowed.pop()
+        if info.sdk_bases or any(isinstance(b, QName) and self._project_name(b.name) is None
+                                 and b.name.split(".", 1)[0] in self._roots for b in map(self.ev, node.bases)):
+            self._super_init_attrs(node, info, found)
+        for name, values in found.items():
+            info.attrs[name] = join(values)
+
+    def _super_init_attrs(self, node: ast.ClassDef, info: ClassInfo, found: dict[str, list[Value]]) -> None:
+        """A class extending a framework class passes its constructor's arguments on with
+        `super().__init__(llm=llm)`; the framework stores them as `self.llm` or `self._llm`."""
+        init = next((s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and s.name == "__init__"), None)
+        if init is None:
+            return
+        params = {a.arg: a for a in init.args.args[1:] + init.args.kwonlyargs}
+        qual = ".".join((*self.quals, node.name, "__init__"))
+        for sub in ast.walk(init):
+            if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "__init__"
+                    and isinstance(sub.func.value, ast.Call) and isinstance(sub.func.value.func, ast.Name)
+                    and sub.func.value.func.id == "super"):
+                continue
+            for kw in sub.keywords:
+                if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in params:
+                    value = self._param_value(qual, params[kw.value.id])
+                    for attr in (kw.arg, "_" + kw.arg):
+                        found.setdefault(attr, []).append(value)
+
+    def _param_value(self, func_qual: str, arg: ast.arg) -> Value:
+        """A parameter: its annotation, else what the function's callers pass (symbolic)."""
+        value = self.annotation_value(arg.annotation)
+        if value is UNKNOWN:
+            return SymVal(ValueFact(ARG, text=":" + func_qual, param=arg.arg))
+        return value
 
     def annotation_value(self, annotation: ast.expr | None) -> Value:
         if annotation is None:
@@ -295,18 +421,22 @@ class Analyzer(ast.NodeVisitor):
                 annotation = ast.parse(annotation.value, mode="eval").body
             except SyntaxError:
                 return UNKNOWN
-        if isinstance(annotation, ast.Subscript):  # Optional[OpenAI]
-            annotation = annotation.slice
+        if isinstance(annotation, ast.Subscript):  # Optional[OpenAI], Union[A, B]
+            inner = annotation.slice
+            if isinstance(inner, ast.Tuple):
+                return join([self.annotation_value(e) for e in inner.elts])
+            return self.annotation_value(inner)
         if isinstance(annotation, ast.BinOp):  # OpenAI | None
-            left = self.annotation_value(annotation.left)
-            return left if left is not UNKNOWN else self.annotation_value(annotation.right)
+            return join([self.annotation_value(annotation.left), self.annotation_value(annotation.right)])
         value = self.ev(annotation)
         if isinstance(value, QName):
             spec = self.cat.clients.get(value.name)
             if spec is not None:
                 return ClientVal(self.cat.sdks[spec.sdk], spec)
             if self._is_project_class(value.name):
-                return InstanceVal(value.name)
+                return InstanceVal(value.name, exact=False)
+        if isinstance(value, SymVal) and value.fact.kind == NAME and value.fact.text[1:2].isupper():
+            return SymVal(ValueFact(SELF, text=value.fact.text))  # a class of this module defined further down
         return UNKNOWN
 
     def _is_project_class(self, name: str) -> bool:
@@ -321,33 +451,37 @@ class Analyzer(ast.NodeVisitor):
         outer = self.scope
         self.scope = Scope(outer)
         args = node.args.posonlyargs + node.args.args
-        if outer.cls is not None and args and not any(
-            isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list
-        ):
-            is_classmethod = any(isinstance(d, ast.Name) and d.id == "classmethod" for d in node.decorator_list)
+        in_class = outer.cls is not None
+        if in_class and args and not _decorated(node, "staticmethod"):
+            owner = outer.cls
+            assert owner is not None
             self.scope.bindings[args[0].arg] = (
-                QName(f"<local>.{outer.cls.name}") if is_classmethod else SelfVal(outer.cls))
+                QName(f"<local>.{owner.qual}") if _decorated(node, "classmethod") else SelfVal(owner))
             args = args[1:]
         every = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
         every += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
         self.quals.append(node.name)
+        qual = ".".join(self.quals)
         self.funcs.append(FuncInfo(
-            qual=".".join(self.quals), params=[a.arg for a in args],
+            qual=qual, params=[a.arg for a in args],
             kwonly=[a.arg for a in node.args.kwonlyargs],
             kwarg=node.args.kwarg.arg if node.args.kwarg else None, names=frozenset(every)))
         for arg in (*args, *node.args.kwonlyargs):
-            self.scope.bindings[arg.arg] = self.annotation_value(arg.annotation)
+            self.scope.bindings[arg.arg] = self._param_value(qual, arg)
         for extra in (node.args.vararg, node.args.kwarg):
             if extra is not None:
                 self.scope.bindings[extra.arg] = UNKNOWN
         saved = self.context, self.context_unresolved
         self.context, self.context_unresolved = [], []
         self.returns.append([])
+        saved_classes, self.classes = self.classes, [outer.cls] if outer.cls is not None else []
+        self.narrowed.append({})
         for stmt in node.body:
             self.visit(stmt)
+        self.narrowed.pop()
+        self.classes = saved_classes
         returned = self.returns.pop()
-        self.funcs.pop()
-        qual = ".".join(self.quals)
+        info = self.funcs.pop()
         self.quals.pop()
         wrapper = self.wrappers.get(qual)
         if wrapper is not None:
@@ -356,11 +490,21 @@ class Analyzer(ast.NodeVisitor):
         self.context, self.context_unresolved = saved
         self.scope = outer
         result = self.annotation_value(node.returns)
-        if result is UNKNOWN and returned and all(r == returned[0] for r in returned):
-            result = returned[0]
-        if not isinstance(result, ClientVal):
-            result = UNKNOWN
-        outer.bindings[node.name] = LocalFunc(f"<local>.{qual}", result)
+        if result is UNKNOWN and returned:
+            result = join(returned)
+        self.module.summary.functions.append(FunctionFact(
+            qual=qual, params=info.params, kwonly=info.kwonly, kwarg=info.kwarg,
+            returns=self._return_fact(node, result),
+            is_property=any(_decorator_name(d) in ("property", "cached_property") for d in node.decorator_list)))
+        local = result if isinstance(result, (ClientVal, QName, InstanceVal)) or result is MOCK_VALUE else UNKNOWN
+        outer.bindings[node.name] = LocalFunc(f"<local>.{qual}", local)
+
+    def _return_fact(self, node: ast.FunctionDef | ast.AsyncFunctionDef, result: Value) -> ValueFact:
+        """What a call of the function gives: its value, or a dict it returns (described, so
+        the project phase knows the keys of `**self._build_request(...)`)."""
+        if isinstance(result, DictVal) and result.node is not None:
+            return self.describe(result.node, depth=DEPTH - 1)
+        return self.fact_of(result)
 
     def visit_Return(self, node: ast.Return) -> None:
         self.generic_visit(node)
@@ -384,9 +528,13 @@ class Analyzer(ast.NodeVisitor):
             value = self.ev(node.value)
         else:
             value = UNKNOWN
-        if value is UNKNOWN:
-            value = self.annotation_value(node.annotation)
+        if value is UNKNOWN or value is NONE_VALUE:
+            value = join([value, self.annotation_value(node.annotation)])
         self._assign(node.target, node.value, value)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.bind(node.target, self.ev(node.value))
 
     def _assign(self, target: ast.AST, value_node: ast.expr | None, value: Value) -> None:
         if isinstance(target, ast.Subscript):
@@ -444,10 +592,15 @@ class Analyzer(ast.NodeVisitor):
     def _merge_into(self, owner: DictVal, node: ast.expr) -> None:
         other = self.dict_of(node)
         if other is None:
-            owner.complete = False
+            value = self.ev(node)
+            if isinstance(value, SymVal):
+                owner.symbolic.append(value.fact)
+            else:
+                owner.complete = False
         else:
             owner.entries.update(other.entries)
             owner.complete = owner.complete and other.complete
+            owner.symbolic.extend(other.symbolic)
 
     def _visit_with(self, node: ast.With | ast.AsyncWith) -> None:
         pushed = 0
@@ -521,74 +674,53 @@ class Analyzer(ast.NodeVisitor):
                 spec = self.cat.clients.get(name)
                 if spec is not None:
                     self._construction(node, spec)
+        func = self._run_now(node, func)
         call = self.llm_call(node, func)
         if call is not None:
             self.module.calls.append(call)
+            if call.deferred:
+                self._project_call(node, self.fact_of(func), llm=(call.sdk.name, call.method))
         else:
-            self._call_site(node, func)
+            callee = self._callee(node, func)
+            if callee is not None:
+                self._project_call(node, callee)
         self.generic_visit(node)
 
-    # -- wrappers: functions whose LLM call takes attribution from their parameters ---------------
+    # -- calls the project phase resolves ----------------------------------------------------------
 
-    def callee(self, node: ast.Call, func: Value) -> str | None:
-        """The project function a call resolves to, as far as this module can tell."""
+    def _callee(self, node: ast.Call, func: Value) -> ValueFact | None:
+        """What a call calls, for the project phase: a project function or class, a method of
+        a project object (a possible wrapper), or a possibly billable method on a receiver only
+        the project can resolve. None for everything else (builtins, the stdlib, SDK calls
+        that are not billable, methods of unknown objects)."""
         if isinstance(func, LocalFunc):
-            return ":" + func.name[len("<local>."):]
+            return ValueFact(NAME, text=local_name(func.name))
         if isinstance(func, QName):
-            return self._project_name(func.name)
+            named = self._project_name(func.name)
+            return ValueFact(NAME, text=named) if named else None
+        if isinstance(func, SymVal):
+            return func.fact
+        if isinstance(func, UnionVal):
+            facts = [self._callee(node, m) for m in func.members]
+            known = [f for f in facts if f is not None]
+            return union(known) if known else None
         if isinstance(node.func, ast.Attribute):
             owner = self.ev(node.func.value)
             if isinstance(owner, SelfVal):
-                return f":{owner.cls.name}.{node.func.attr}"
+                return ValueFact("attr", text=node.func.attr,
+                                 members=(ValueFact(SELF, text=":" + (owner.cls.qual or owner.cls.name)),))
             if isinstance(owner, InstanceVal):
                 base = self._project_name(owner.cls)
-                return f"{base}.{node.func.attr}" if base else None
+                if base:
+                    return ValueFact("attr", text=node.func.attr, members=(self.fact_of(InstanceVal(base, owner.exact)),))
         return None
 
-    def _project_name(self, name: str) -> str | None:
-        if name.startswith("<local>."):
-            return ":" + name[len("<local>."):]
-        if name.startswith(PROJECT):
-            return name[len(PROJECT):]
-        root = name.split(".", 1)[0]
-        if not root or name.startswith("."):
-            return name  # a relative import, resolved in the project phase
-        if root == "builtins" or root in sys.stdlib_module_names or root in self._known_roots():
-            return None
-        return name
-
-    def describe(self, node: ast.expr | None) -> ArgFact:
-        """What the project phase needs to know about an argument."""
-        if node is None:
-            return ArgFact()
-        if isinstance(node, ast.Constant):
-            if node.value is None:
-                return ArgFact(NONE)
-            if isinstance(node.value, str) and (not node.value.strip() or self.schema.is_placeholder(node.value)):
-                return ArgFact(PLACEHOLDER, text=repr(node.value)[:40])
-        if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
-            return ArgFact(PARAM, param=node.id)
-        d = self.dict_of(node, calls=False)
-        if d is not None:
-            fields = {}
-            for entry in d.entries.values():
-                canonical = self.schema.canonical_name(entry.key)
-                if canonical:
-                    fields[canonical] = self.describe(entry.value)
-            return ArgFact(fields=fields, complete=d.complete)
-        return ArgFact()
-
-    def _context_fields(self) -> dict[str, ArgFact]:
-        return {s.field: self.describe(s.value) for block in self.context for s in block}
-
-    def _call_site(self, node: ast.Call, func: Value) -> None:
-        callee = self.callee(node, func)
-        if callee is None:
-            return
+    def _project_call(self, node: ast.Call, callee: ValueFact, llm: tuple[str, str] | None = None) -> None:
         fn = self.funcs[-1] if self.funcs else None
         star = any(isinstance(a, ast.Starred) for a in node.args)
         forwards = False
-        kwargs: dict[str, ArgFact] = {}
+        kwargs: dict[str, ValueFact] = {}
+        spreads: list[ValueFact] = []
         for kw in node.keywords:
             if kw.arg is not None:
                 kwargs[kw.arg] = self.describe(kw.value)
@@ -597,20 +729,80 @@ class Analyzer(ast.NodeVisitor):
                 forwards = True
                 continue
             spread = self.dict_of(kw.value)
-            if spread is None or not spread.complete:
-                star = True
             if spread is not None:
                 forwards = forwards or (fn is not None and fn.kwarg in spread.spreads)
-                for entry in spread.entries.values():
-                    kwargs[entry.key] = self.describe(entry.value)
-        self.module.call_sites.append(CallSite(
+                for key, entry in spread.entries.items():
+                    kwargs[key] = self.describe(entry.value)
+                spreads.extend(spread.symbolic)
+                star = star or not spread.complete
+                continue
+            value = self.ev(kw.value)
+            if isinstance(value, SymVal):
+                spreads.append(value.fact)
+            else:
+                star = True
+        self.module.project_calls.append(ProjectCall(
             node=node, callee=callee,
             args=[self.describe(a) for a in node.args if not isinstance(a, ast.Starred)],
-            kwargs=kwargs, star=star, context=self._context_fields(),
+            kwargs=kwargs, spreads=spreads, star=star, context=self._context_fields(),
             context_unresolved=bool(self.context_unresolved),
             func=fn.qual if fn else None, func_kwarg=fn.kwarg if fn else None,
-            func_params=list(fn.params) if fn else [], forwards=forwards, scope=".".join(self.quals),
+            func_params=list(fn.params) if fn else [], forwards=forwards, scope=".".join(self.quals), llm=llm,
         ))
+
+    def _project_name(self, name: str) -> str | None:
+        """How the project phase names an imported name, or None when it is no project name
+        (an SDK, the standard library, a builtin)."""
+        if name.startswith("<local>."):
+            return ":" + name[len("<local>."):]
+        if name.startswith(PROJECT):
+            return name[len(PROJECT):]
+        root = name.split(".", 1)[0]
+        if not root or name.startswith("."):
+            return name  # a relative import, resolved in the project phase
+        if root == "builtins" or root in sys.stdlib_module_names or root in self._roots:
+            return None
+        return name
+
+    def fact_of(self, value: Value) -> ValueFact:
+        return to_fact(value, self._project_name)
+
+    def describe(self, node: ast.expr | None, depth: int = DEPTH) -> ValueFact:
+        """What the project phase needs to know about an argument: a parameter of the enclosing
+        function, None or a placeholder, a dict's entries (a few levels deep), else its value."""
+        if node is None:
+            return UNKNOWN_VALUE
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return ValueFact(NONE)
+            if isinstance(node.value, str):
+                if not node.value.strip() or self.schema.is_placeholder(node.value):
+                    return ValueFact(PLACEHOLDER, text=repr(node.value)[:40])
+                return ValueFact(STRING)
+            return UNKNOWN_VALUE
+        if isinstance(node, ast.Name) and self.funcs and node.id in self.funcs[-1].names:
+            return ValueFact(PARAM, text=node.id)
+        if depth > 0:
+            d = self.dict_of(node, calls=self._is_config(node))
+            if d is not None:
+                entries = tuple((key, self.describe(entry.value, depth - 1)) for key, entry in d.entries.items())
+                return ValueFact(DICT, entries=entries, complete=d.complete, spreads=tuple(sorted(d.spreads)),
+                                 members=tuple(d.symbolic))
+        return self.fact_of(self.ev(node))
+
+    def _is_config(self, node: ast.expr) -> bool:
+        """`GenerateContentConfig(labels=...)`, `RunnableConfig(metadata=...)`, `RunConfig(...)`:
+        an SDK's configuration object, whose keywords are its entries."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = self.ev(node.func)
+        return (isinstance(func, QName) and self._project_name(func.name) is None
+                and func.name.rsplit(".", 1)[-1].endswith(("Config", "Options")))
+
+    def _context_fields(self) -> dict[str, ValueFact]:
+        return {s.field: self.describe(s.value) for block in self.context for s in block}
+
+    # -- wrappers: functions whose LLM call takes attribution from their parameters ---------------
 
     def _wrapper_of(self, call: LLMCall) -> None:
         """Mark `call` as a wrapper's body when its attribution comes from the function's parameters."""
@@ -647,9 +839,10 @@ class Analyzer(ast.NodeVisitor):
         if wrapper is None:
             wrapper = self.wrappers[fn.qual] = WrapperDef(
                 qual=fn.qual, node=node, params=fn.params, kwonly=fn.kwonly, kwarg=fn.kwarg,
-                label=f"{call.sdk.name} `{call.method}`", fixed=fixed)
+                label=f"{call.sdk.name} `{call.method}`", fixed=fixed, call_node=node, where=where_to_put(call))
         else:
             wrapper.fixed &= fixed
+            wrapper.more_calls.append(node)
         for f, p in supplies.items():
             wrapper.supplies.setdefault(f, p)
         wrapper.metadata_param = wrapper.metadata_param or metadata_param
@@ -675,7 +868,7 @@ class Analyzer(ast.NodeVisitor):
         star = any(kw.arg is None for kw in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args)
         self.module.constructions.append(ClientConstruction(node, spec, key_arg, key_param, star))
         if key_arg is not None and key_param in ("api_key", "openai_api_key", "anthropic_api_key", "auth_token"):
-            self._key_argument(key_arg, self.ev(key_arg), self.cat.sdks[spec.sdk].vendor)
+            self._key_argument(key_arg, self.ev(key_arg), spec.vendor or self.cat.sdks[spec.sdk].vendor)
 
     def _key_argument(self, node: ast.expr, value: Value, vendor: str) -> None:
         """An expression passed as a client's key: a literal, or an env var flowing into it."""
@@ -699,24 +892,26 @@ class Analyzer(ast.NodeVisitor):
             read.vendor = vendor
             read.flows_into_client = True
 
+
     def ev(self, node: ast.AST | None) -> Value:
         """The abstract value of an expression (no side effects on the module facts)."""
+        narrowed = self.narrowed[-1]
+        if narrowed and isinstance(node, (ast.Name, ast.Attribute)):
+            known = narrowed.get(ast.dump(node))
+            if known is not None:
+                return known
         if isinstance(node, ast.Name):
             value = self.scope.lookup(node.id)
             if value is not None:
                 return value
-            return QName(f"builtins.{node.id}") if node.id == "dict" else UNKNOWN
+            if node.id == "dict":
+                return QName("builtins.dict")
+            if node.id in _BUILTINS:
+                return UNKNOWN
+            # not bound yet: a module-level name defined further down (or a star import)
+            return SymVal(ValueFact(NAME, text=":" + node.id))
         if isinstance(node, ast.Attribute):
-            base = self.ev(node.value)
-            if isinstance(base, QName):
-                return QName(self.cat.normalise(f"{base.name}.{node.attr}"))
-            if isinstance(base, ClientVal):
-                if node.attr in CHAIN_SKIP:
-                    return base
-                return replace(base, path=(*base.path, node.attr))
-            if isinstance(base, SelfVal):
-                return base.cls.attrs.get(node.attr, UNKNOWN)
-            return UNKNOWN
+            return self._attribute(self.ev(node.value), node.attr)
         if isinstance(node, ast.Call):
             return self._ev_call(node)
         if isinstance(node, ast.Dict):
@@ -730,13 +925,81 @@ class Analyzer(ast.NodeVisitor):
             return UNKNOWN
         if isinstance(node, ast.Await):
             return self.ev(node.value)
+        if isinstance(node, ast.Constant):
+            return NONE_VALUE if node.value is None else UNKNOWN
+        if isinstance(node, ast.IfExp):
+            return join([self.ev(node.body), self.ev(node.orelse)])
+        if isinstance(node, ast.BoolOp):
+            return join([self.ev(v) for v in node.values]) if isinstance(node.op, ast.Or) else UNKNOWN
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = self.ev(node.left), self.ev(node.right)
+            if isinstance(left, DictVal) and isinstance(right, DictVal):
+                return self.dict_of(node) or UNKNOWN
+            return join([left, right])  # an LCEL pipe is its model, wherever it stands
+        if isinstance(node, ast.NamedExpr):
+            return self.ev(node.value)
+        return UNKNOWN
+
+    def _attribute(self, base: Value, attr: str) -> Value:
+        if isinstance(base, QName):
+            return QName(self.cat.normalise(f"{base.name}.{attr}"))
+        if isinstance(base, ClientVal):
+            if attr in CHAIN_SKIP:
+                return base
+            return replace(base, path=(*base.path, attr))
+        if isinstance(base, SelfVal):
+            known = base.cls.attrs.get(attr)
+            if known is not None and known is not NONE_VALUE:
+                return known
+            if base.cls.sdk_bases and attr not in base.cls.methods:
+                spec = base.cls.sdk_bases[0]  # inherited from the SDK class it extends
+                return ClientVal(self.cat.sdks[spec.sdk], spec, path=(attr,))
+            return sym_attr(ValueFact(SELF, text=":" + (base.cls.qual or base.cls.name)), attr)
+        if isinstance(base, SymVal):
+            return sym_attr(base.fact, attr)
+        if isinstance(base, InstanceVal):
+            named = self._project_name(base.cls)
+            if named:  # `llm: BaseProvider` may be any subclass: the fact says so
+                return sym_attr(self.fact_of(InstanceVal(named, base.exact)), attr)
+            return UNKNOWN
+        if isinstance(base, UnionVal):
+            return join([self._attribute(m, attr) for m in base.members])
+        if base is MOCK_VALUE:
+            return MOCK_VALUE
         return UNKNOWN
 
     def _ev_call(self, node: ast.Call) -> Value:
         func_node = node.func
         func = self.ev(func_node)
+        if isinstance(func_node, ast.Attribute) and func_node.attr in MOCKS or (
+                isinstance(func, QName) and func.name.rsplit(".", 1)[-1] in MOCKS):
+            return MOCK_VALUE
+        return self._call_value(node, func)
+
+    def _super(self) -> Value:
+        """`super()` in a method: the SDK client the class extends, else its class (whose
+        bases the project phase knows)."""
+        if not self.classes:
+            return UNKNOWN
+        info = self.classes[-1]
+        if info.sdk_bases:
+            spec = info.sdk_bases[0]
+            return ClientVal(self.cat.sdks[spec.sdk], spec)
+        return SymVal(ValueFact(SELF, text=":" + (info.qual or info.name)))
+
+    def _call_value(self, node: ast.Call, func: Value) -> Value:
+        if isinstance(node.func, ast.Name) and node.func.id == "super" and func is UNKNOWN:
+            return self._super()
         if isinstance(func, LocalFunc):
-            return func.returns
+            if func.returns is not UNKNOWN:
+                return func.returns
+            return sym_call(ValueFact(NAME, text=local_name(func.name)))
+        if isinstance(func, UnionVal):
+            return join([self._call_value(node, m) for m in func.members])
+        if isinstance(func, SymVal):
+            return sym_call(func.fact)
+        if func is MOCK_VALUE:
+            return MOCK_VALUE
         if isinstance(func, QName):
             name = func.name
             spec = self.cat.clients.get(name)
@@ -766,10 +1029,20 @@ class Analyzer(ast.NodeVisitor):
                     return EnvVal(self._env_read(env, node.args[0], node))
             if name == "builtins.dict":
                 return self.dict_of(node) or UNKNOWN
+            if name in ("functools.partial", "asgiref.sync.sync_to_async", "importlib.import_module", "typing.cast") and node.args:
+                if name == "importlib.import_module":
+                    module = str_const(node.args[0])
+                    return self.imported(module) if module else UNKNOWN
+                # partial(f, ...) calls f; cast(T, x) is x
+                return self.ev(node.args[-1] if name == "typing.cast" else node.args[0])
             if self._is_project_class(name):
                 return InstanceVal(name)
-        if isinstance(func, ClientVal) and func.path and func.path[-1] == "with_options":
-            return replace(func, path=func.path[:-1])
+            named = self._project_name(name)
+            if named:
+                return sym_call(ValueFact(NAME, text=named))
+        if isinstance(func, ClientVal) and func.path and func.path[-1] in func.sdk.modifiers:
+            return replace(func, path=func.path[:-1])  # with_options(...), with_structured_output(...)
+        func_node = node.func
         if isinstance(func_node, ast.Attribute):
             service = str_const(node.args[0]) if node.args else None
             if service is None:
@@ -783,7 +1056,8 @@ class Analyzer(ast.NodeVisitor):
         return UNKNOWN
 
     def dict_of(self, node: ast.expr | None, *, calls: bool = False) -> DictVal | None:
-        """The keys of a dict expression: a literal, `dict(...)`, or a local name bound to one.
+        """The keys of a dict expression: a literal, `dict(...)`, `a | b`, or a local name bound
+        to one. A `**spread` of a dict only the project can resolve is kept as symbolic.
 
         With `calls`, any call's keyword arguments count as keys (config objects such as
         `GenerateContentConfig(labels=...)` or `RunnableConfig(metadata=...)`)."""
@@ -793,12 +1067,7 @@ class Analyzer(ast.NodeVisitor):
                 if key is None:
                     if isinstance(value, ast.Name):
                         d.spreads.add(value.id)
-                    spread = self.dict_of(value)
-                    if spread is None:
-                        d.complete = False
-                    else:
-                        d.entries.update(spread.entries)
-                        d.complete = d.complete and spread.complete
+                    self._spread_into(d, value)
                     continue
                 k = str_const(key)
                 if k is None:
@@ -806,24 +1075,24 @@ class Analyzer(ast.NodeVisitor):
                 else:
                     d.entries[k] = MetadataEntry(k, key, value)
             return d
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            left, right = self.dict_of(node.left), self.dict_of(node.right)
+            if left is None or right is None:
+                return None
+            d = DictVal(node=node, complete=left.complete and right.complete,
+                        spreads=left.spreads | right.spreads, symbolic=left.symbolic + right.symbolic)
+            d.entries.update(left.entries)
+            d.entries.update(right.entries)
+            return d
         if isinstance(node, ast.Call):
             func = self.ev(node.func)
             if calls or (isinstance(func, QName) and func.name == "builtins.dict"):
                 d = DictVal(node=node)
                 for arg in node.args:
-                    inner = self.dict_of(arg)
-                    if inner is None:
-                        d.complete = False
-                    else:
-                        d.entries.update(inner.entries)
-                        d.complete = d.complete and inner.complete
+                    self._spread_into(d, arg)
                 for kw in node.keywords:
                     if kw.arg is None:
-                        inner = self.dict_of(kw.value)
-                        if inner is None:
-                            d.complete = False
-                        else:
-                            d.entries.update(inner.entries)
+                        self._spread_into(d, kw.value)
                     else:
                         d.entries[kw.arg] = MetadataEntry(kw.arg, kw, kw.value)
                 return d
@@ -834,7 +1103,30 @@ class Analyzer(ast.NodeVisitor):
                 return value
         return None
 
+    def _spread_into(self, d: DictVal, node: ast.expr) -> None:
+        spread = self.dict_of(node)
+        if spread is not None:
+            d.entries.update(spread.entries)
+            d.complete = d.complete and spread.complete
+            d.symbolic.extend(spread.symbolic)
+            return
+        value = self.ev(node)
+        if isinstance(value, SymVal):
+            d.symbolic.append(value.fact)
+        else:
+            d.complete = False
+
     # -- LLM calls ----------------------------------------------------------------------------
+
+    def _run_now(self, node: ast.Call, func: Value) -> Value:
+        """`asyncio.to_thread(client.x.create, ...)`, `loop.run_in_executor(None, f, ...)`:
+        calling the runner calls the callable it is given, now."""
+        runner = _RUNNERS.get(func.name) if isinstance(func, QName) else None
+        if runner is None and isinstance(node.func, ast.Attribute) and node.func.attr == "run_in_executor":
+            runner = 1
+        if runner is not None and len(node.args) > runner:
+            return self.ev(node.args[runner])
+        return func
 
     def llm_call(self, node: ast.Call, func: Value) -> LLMCall | None:
         found = self.classify(node, func)
@@ -858,6 +1150,14 @@ class Analyzer(ast.NodeVisitor):
             if operation is not None:
                 return func.sdk.for_method(method), operation, method, func
             return None  # a resolved client, but not a billable method
+        if isinstance(func, UnionVal):
+            for member in func.members:  # an LCEL pipe, or an attribute set in branches
+                found = self.classify(node, member)
+                if found is not None:
+                    return found
+            return None
+        if func is MOCK_VALUE:
+            return None
         if isinstance(func, QName):
             name = func.name
             hit = self.cat.functions.get(name)
@@ -873,27 +1173,26 @@ class Analyzer(ast.NodeVisitor):
                     operation = sdk.methods.get(method)
                     if operation is not None:
                         return sdk.for_method(method), operation, method, None
-            if not name.startswith("<local>") and name.split(".", 1)[0] in self._known_roots():
+            if not name.startswith("<local>") and name.split(".", 1)[0] in self._roots:
                 return None  # a known SDK's other API
-        if isinstance(node.func, ast.Attribute) and node.func.attr in self.cat.method_tails:
-            chain = attribute_chain(node.func)
-            for i in range(len(chain)):
-                method = ".".join(chain[i:])
-                sdk_name = self.cat.compatible.get(method)
-                if sdk_name is not None:
-                    root = self._chain_root_value(node.func)
-                    if isinstance(root, (ClientVal, LocalFunc)):
-                        return None  # a resolved client (or function) without this method
-                    sdk = self.cat.sdks[sdk_name]
-                    return sdk.for_method(method), sdk.methods[method], method, None
+        if not isinstance(node.func, ast.Attribute) or node.func.attr not in self.cat.method_tails:
+            return None
+        chain = attribute_chain(node.func)
+        root = self._chain_root_value(node.func)
+        if isinstance(root, (ClientVal, LocalFunc)) or root is MOCK_VALUE:
+            return None  # a resolved client (or function) without this method
+        for i in range(len(chain)):
+            method = ".".join(chain[i:])
+            sdk_name = self.cat.compatible.get(method)
+            if sdk_name is not None:
+                sdk = self.cat.sdks[sdk_name]
+                return sdk.for_method(method), sdk.methods[method], method, None
+        keywords = {kw.arg for kw in node.keywords if kw.arg}
+        for method, required, sdk_name in self.cat.shapes.get(node.func.attr, ()):
+            if ".".join(chain).endswith(method) and required <= keywords:
+                sdk = self.cat.sdks[sdk_name]  # `.messages.create(model=, max_tokens=, messages=)`
+                return sdk.for_method(method), sdk.methods[method], method, None
         return None
-
-    def _known_roots(self) -> frozenset[str]:
-        roots = getattr(self, "_roots", None)
-        if roots is None:
-            roots = frozenset(m.split(".", 1)[0] for sdk in self.cat.sdks.values() for m in sdk.modules)
-            self._roots = roots
-        return roots
 
     def _chain_root_value(self, func: ast.expr) -> Value:
         node: ast.AST = func
@@ -910,7 +1209,11 @@ class Analyzer(ast.NodeVisitor):
         spec = call.sdk.metadata
         star = [kw.value for kw in node.keywords if kw.arg is None]
         star_dicts = [self.dict_of(s) for s in star]
-        if any(d is None or not d.complete for d in star_dicts) or any(isinstance(a, ast.Starred) for a in node.args):
+        for value, d in zip(star, star_dicts):
+            if d is None and isinstance(self.ev(value), SymVal) or d is not None and d.symbolic:
+                call.deferred = True  # `**self._build_request(...)`: the project phase knows its keys
+        if any(d is None or not d.complete or d.symbolic for d in star_dicts) or \
+                any(isinstance(a, ast.Starred) for a in node.args):
             call.unresolved.append("arguments are passed through ** or * and cannot be read statically")
         if spec is not None:
             arg: ast.expr | None = None
@@ -927,6 +1230,8 @@ class Analyzer(ast.NodeVisitor):
                 call.metadata = self._metadata(arg, spec.path)
                 if not call.metadata.complete:
                     call.unresolved.append(f"`{spec.param}=` cannot be read statically")
+                    if isinstance(self.ev(arg), SymVal):
+                        call.deferred = True
                 for entry in call.metadata.entries:
                     canonical = self.schema.canonical_name(entry.key)
                     if canonical is not None:
@@ -944,11 +1249,11 @@ class Analyzer(ast.NodeVisitor):
                 break
             entry = d.entries.get(step)
             if entry is None:
-                return Metadata(node=arg, entries=[], complete=d.complete)
+                return Metadata(node=arg, entries=[], complete=d.complete and not d.symbolic)
             d = self.dict_of(entry.value, calls=True) if entry.value is not None else None
         if d is None:
             return Metadata(node=arg, complete=False)
-        return Metadata(node=d.node or arg, entries=list(d.entries.values()), complete=d.complete)
+        return Metadata(node=d.node or arg, entries=list(d.entries.values()), complete=d.complete and not d.symbolic)
 
 
 def attribute_chain(func: ast.expr) -> list[str]:
@@ -976,17 +1281,45 @@ def looks_like_regex(text: str) -> bool:
     return any(h in text for h in _REGEX_HINTS)
 
 
+# Functions that call the callable they are given (at this index), now: the call is that callable's.
+_RUNNERS = {
+    "asyncio.to_thread": 0, "anyio.to_thread.run_sync": 0, "starlette.concurrency.run_in_threadpool": 0,
+    "fastapi.concurrency.run_in_threadpool": 0,
+}
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _decorated(node: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == name for d in node.decorator_list)
+
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _assignments(body: list[ast.stmt]) -> Iterator[ast.Assign | ast.AnnAssign]:
-    """Assignment statements in a function body, through if/for/while/with/try/match blocks
-    but not into nested functions or classes: a statement walk, far cheaper than `ast.walk`."""
+def _decorator_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _terminates(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
+
+
+def _assignments(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Assignments, imports and isinstance checks (`if`, `assert`) in a function body, in
+    order, through if/for/while/with/try/match blocks but not into nested functions or
+    classes: a statement walk, far cheaper than `ast.walk`."""
     stack = list(reversed(body))
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        if isinstance(stmt, (ast.If, ast.Assert)):
+            yield stmt
+            if isinstance(stmt, ast.Assert):
+                continue
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom)):
             yield stmt
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue

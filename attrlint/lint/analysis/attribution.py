@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from attrlint.core.catalogue import Sdk
 from attrlint.lint.analysis.facts import LLMCall
 
 
@@ -27,8 +28,9 @@ class AttributionCheck:
         return bool(self.missing) and len(self.missing) == len(responsible) and not self.placeholders
 
 
-def where_to_put(call: LLMCall) -> str:
-    spec = call.sdk.metadata
+def where_to_put(call: LLMCall | Sdk) -> str:
+    """Where attribution goes for a call of this SDK (method), in words."""
+    spec = call.metadata if isinstance(call, Sdk) else call.sdk.metadata
     if spec is None or spec.allowed_keys is not None:
         return "an enclosing `with attribution(...)` (or `instrument(client, agent_id=...)`)"
     where = f"`{spec.param}=`"

@@ -9,7 +9,7 @@ import ast
 from dataclasses import dataclass, field
 
 from attrlint.core.catalogue import ClientSpec, Sdk
-from attrlint.lint.analysis.summary import ArgFact
+from attrlint.lint.analysis.summary import ModuleSummary, ValueFact
 
 
 @dataclass
@@ -51,6 +51,8 @@ class LLMCall:
     sources: list[FieldSource] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # why attribution cannot be verified
     in_wrapper: str | None = None  # set when the call is the body of a wrapper: its call sites are checked instead
+    deferred: bool = False  # its attribution depends on other modules: the project phase judges it
+    wrapper_gaps: tuple[str, ...] = ()  # in a wrapper: required fields neither it nor any parameter supplies
 
     @property
     def fields(self) -> set[str]:
@@ -98,24 +100,29 @@ class WrapperDef:
     forwards_kwargs: bool = False  # **kwargs reaches the provider call
     meta_key: str | None = None  # the provider's metadata keyword (for forwarded **kwargs)
     label: str = ""
+    call_node: ast.Call | None = None  # its (first) LLM call
+    more_calls: list[ast.Call] = field(default_factory=list)  # its other LLM calls
+    where: str = ""  # where attribution goes at that call, in words
 
 
 @dataclass
-class CallSite:
-    """A call to a project function (a possible wrapper), described for the project phase."""
+class ProjectCall:
+    """A call the project phase must look at (see `CallFact`), with its node for positions."""
 
     node: ast.Call
-    callee: str  # ":f" / ":Cls.m" (this module), ".mod.f" (relative), "pkg.mod.f"
-    args: list[ArgFact]  # positional arguments
-    kwargs: dict[str, ArgFact]
-    star: bool  # *args or an unresolvable **mapping
-    context: dict[str, ArgFact]  # fields from enclosing attribution(...) blocks
+    callee: ValueFact
+    args: list[ValueFact]
+    kwargs: dict[str, ValueFact]
+    spreads: list[ValueFact]
+    star: bool
+    context: dict[str, ValueFact]
     context_unresolved: bool
-    func: str | None  # enclosing function's qualified name
-    func_kwarg: str | None  # its **kwargs parameter
-    func_params: list[str]  # its positional parameters
-    forwards: bool  # passes the enclosing function's **kwargs on
-    scope: str = ""  # qualified name of the enclosing function or class
+    func: str | None
+    func_params: list[str]
+    func_kwarg: str | None
+    forwards: bool
+    scope: str = ""
+    llm: tuple[str, str] | None = None  # (sdk, method) of an LLM call the file recognised
 
 
 @dataclass
@@ -128,5 +135,5 @@ class Module:
     key_literals: list[KeyLiteral] = field(default_factory=list)
     context_sources: list[FieldSource] = field(default_factory=list)  # every attribution(...) keyword
     wrappers: list[WrapperDef] = field(default_factory=list)
-    call_sites: list[CallSite] = field(default_factory=list)
-    classes: dict[str, list[str]] = field(default_factory=dict)  # class qualname -> project base classes
+    project_calls: list[ProjectCall] = field(default_factory=list)
+    summary: ModuleSummary = field(default_factory=lambda: ModuleSummary())  # definitions, for the project phase

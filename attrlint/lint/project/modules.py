@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+
+
+@functools.lru_cache(maxsize=4096)
+def _package_parts(directory: Path) -> tuple[str, ...]:
+    """The package a directory is (its dotted parts, from the first directory up without an
+    `__init__.py`), cached: every file of a directory asks."""
+    if directory.parent == directory or not (directory / "__init__.py").is_file():
+        return ()
+    return (*_package_parts(directory.parent), directory.name)
 
 
 def module_names(path: str, root: Path) -> list[str]:
@@ -12,11 +22,7 @@ def module_names(path: str, root: Path) -> list[str]:
     a leading `src.`)."""
     absolute = Path(os.path.abspath(path))
     stem = absolute.with_suffix("")
-    parts = [] if stem.name == "__init__" else [stem.name]
-    directory = absolute.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        parts.insert(0, directory.name)
-        directory = directory.parent
+    parts = [*_package_parts(absolute.parent)] + ([] if stem.name == "__init__" else [stem.name])
     names = [".".join(parts)] if parts else []
     try:
         rel = stem.relative_to(root.resolve())

@@ -2,34 +2,47 @@
 
 Per file, the analyser finds wrapper definitions (a `**kwargs` forwarded to the provider
 call, a parameter passed as the provider's metadata or into `attribution(...)`) and every
-call to a project function; both travel in the file's `ModuleSummary`.
+call the project phase must resolve; both travel in the file's `ModuleSummary`.
 
-Here, after every file is analysed, each module is named from its path, the wrappers
-declared in `[tool.attrlint.wrappers]` are added, wrappers of wrappers are followed to a
-fixed point (a function that passes its own parameters on to a wrapper is one too), and each
-remaining call site is judged by the rules that run at wrapper call sites.
+Here, after every file is analysed:
+
+1. `Project` resolves what every recorded call calls. Calls that turn out to be LLM calls
+   (`calls.classify`) are judged, or make their enclosing function a wrapper.
+2. The wrappers declared in `[tool.attrlint.wrappers]` are added, and wrappers of wrappers
+   are followed to a fixed point: a function that passes its own parameters on to a wrapper
+   is one too.
+3. Each remaining call site of a wrapper is judged by the rules that run at wrapper call
+   sites, as is every LLM call no file could judge.
+4. Fail closed: a wrapper no call site in the project reaches is judged at its own LLM call
+   (nothing checks what its callers pass), and fields that no parameter of a wrapper can
+   carry are reported where the wrapper calls the provider.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from attrlint.lint.analysis.attribution import AttributionCheck
-from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, ArgFact, ModuleSummary, SiteFact, WrapperFact
+from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, CallFact, Position, ValueFact, WrapperFact
 from attrlint.lint.diagnostics import FileResult, Finding
+from attrlint.lint.project import calls as project_calls
 from attrlint.lint.project.context import ProjectContext
-from attrlint.lint.project.modules import module_names, resolve_callee
+from attrlint.lint.project.inference import DictOf, Module, Project
+from attrlint.lint.project.modules import module_names
 from attrlint.lint.rules.base import Rule
 from attrlint.lint.source import decode
+
+MAX_ROUNDS = 4  # rounds of analysing prefilter-skipped files the project turns out to need
 
 # How a required field reaches the provider call from a site
 SUPPLIED, MISSING, PLACEHOLDER_GIVEN = "supplied", "missing", "placeholder"
 VIA_PARAM, VIA_METADATA, VIA_KWARGS = "param", "metadata", "kwargs"  # carried on by the caller's own parameters
 
 
-@dataclass
+@dataclass(eq=False)
 class Wrapper:
     name: str  # "pkg.mod:ask" (display)
     params: list[str]
@@ -42,22 +55,34 @@ class Wrapper:
     meta_key: str | None = None
     label: str = ""
     declared: bool = False
+    origin: Position | None = None  # the LLM call the wrapper makes (its innermost, for wrappers of wrappers)
+    origin_path: str = ""
+    where: str = ""  # where attribution goes at that call, in words
+    calls: list[tuple[str, Position]] = field(default_factory=list)  # every LLM call it makes (path, position)
 
     @classmethod
-    def from_fact(cls, module: str, fact: WrapperFact) -> Wrapper:
+    def from_fact(cls, module: str, fact: WrapperFact, path: str) -> Wrapper:
         return cls(name=f"{module}:{fact.qual}", params=list(fact.params), kwonly=list(fact.kwonly),
                    kwarg=fact.kwarg, supplies=dict(fact.supplies), fixed=set(fact.fixed),
                    metadata_param=fact.metadata_param, forwards_kwargs=fact.forwards_kwargs,
-                   meta_key=fact.meta_key, label=fact.label)
+                   meta_key=fact.meta_key, label=fact.label, origin=fact.origin, origin_path=path,
+                   where=fact.where, calls=[(path, p) for p in ([fact.origin] if fact.origin else []) + fact.more])
 
     def fixes(self, f: str) -> bool:
         """The wrapper supplies `f` itself."""
         return (self.fixed is None and f not in self.supplies) or bool(self.fixed and f in self.fixed)
 
+    def gaps(self, required: Iterable[str]) -> list[str]:
+        """Required fields neither the wrapper nor any of its parameters can supply."""
+        if self.declared or self.forwards_kwargs or self.metadata_param:
+            return []
+        return [f for f in required if not self.fixes(f) and f not in self.supplies]
+
     def describe(self) -> str:
         if self.declared:
             return self.label
-        return f"wrapper `{self.name}` ({self.label})" if self.label else f"wrapper `{self.name}`"
+        where = f", {self.origin_path}:{self.origin.line}" if self.origin is not None and self.origin_path else ""
+        return f"wrapper `{self.name}` ({self.label}{where})" if self.label else f"wrapper `{self.name}`"
 
     def how(self, missing: list[str]) -> str:
         """How a caller adds the missing fields."""
@@ -77,19 +102,20 @@ class Wrapper:
         return f"{text}, or wrap the call in `with attribution(...)`" if via_param else text
 
 
-@dataclass
+@dataclass(eq=False)
 class Site:
     path: str
-    fact: SiteFact
-    targets: list[str]  # candidate qualified names of the callee
-    caller: list[str]  # candidate qualified names of the enclosing function
+    fact: CallFact  # with `**spreads` built elsewhere merged into its keyword arguments
+    targets: list[str]  # the project functions it calls
+    caller: list[str]  # qualified names of the enclosing function
     internal: bool = False  # carries attribution on to its own caller: checked there
+    unverifiable: str = ""  # why what it passes cannot be read
 
 
 Status = tuple[str, str | None]  # (how the field arrives, detail: placeholder text or parameter)
 
 
-def _status(arg: ArgFact | None) -> Status:
+def _status(arg: ValueFact | None) -> Status:
     if arg is None:
         return MISSING, None
     if arg.kind == NONE:
@@ -97,11 +123,11 @@ def _status(arg: ArgFact | None) -> Status:
     if arg.kind == PLACEHOLDER:
         return PLACEHOLDER_GIVEN, arg.text or "''"
     if arg.kind == PARAM:
-        return VIA_PARAM, arg.param
+        return VIA_PARAM, arg.text
     return SUPPLIED, None
 
 
-def _argument(site: SiteFact, wrapper: Wrapper, param: str) -> ArgFact | None:
+def _argument(site: CallFact, wrapper: Wrapper, param: str) -> ValueFact | None:
     if param in site.kwargs:
         return site.kwargs[param]
     if param in wrapper.params:
@@ -111,13 +137,21 @@ def _argument(site: SiteFact, wrapper: Wrapper, param: str) -> ArgFact | None:
     return None
 
 
-def field_statuses(site: SiteFact, wrapper: Wrapper, required: Iterable[str]) -> dict[str, Status]:
+def field_statuses(site: CallFact, wrapper: Wrapper, required: Iterable[str],
+                   schema_canonical: object = None) -> dict[str, Status]:
     statuses: dict[str, Status] = {}
-    metadata: ArgFact | None = None
+    metadata: ValueFact | None = None
     if wrapper.metadata_param:
         metadata = _argument(site, wrapper, wrapper.metadata_param)
     if metadata is None and wrapper.forwards_kwargs and wrapper.meta_key:
         metadata = site.kwargs.get(wrapper.meta_key)
+    fields: dict[str, ValueFact] = {}
+    if metadata is not None and metadata.entries:
+        canonical = schema_canonical if callable(schema_canonical) else (lambda key: key)
+        for key, value in metadata.entries:
+            name = canonical(key)
+            if name:
+                fields.setdefault(name, value)
     for f in required:
         status: Status = (MISSING, None)
         if wrapper.fixes(f):
@@ -130,9 +164,9 @@ def field_statuses(site: SiteFact, wrapper: Wrapper, required: Iterable[str]) ->
                 status = (VIA_KWARGS, wrapper.supplies[f])
         if status[0] == MISSING and metadata is not None:
             if metadata.kind == PARAM:
-                status = (VIA_METADATA, metadata.param)
-            elif metadata.fields and f in metadata.fields:
-                status = _status(metadata.fields[f])
+                status = (VIA_METADATA, metadata.text)
+            elif f in fields:
+                status = _status(fields[f])
         if status[0] == MISSING and wrapper.forwards_kwargs and site.forwards:
             status = (VIA_KWARGS, None)
         if status[0] == MISSING and f in site.kwargs and wrapper.forwards_kwargs:
@@ -195,145 +229,298 @@ def _rescan(ctx: ProjectContext, wrapper_names: set[str]) -> None:
                 result.summary = fresh.summary
 
 
-def check_wrapper_sites(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Finding]:
-    """Infer the project's wrappers and judge each call site that must supply attribution."""
-    root = ctx.config.root
-    wrappers: dict[str, Wrapper] = _declared(ctx)
-    names_of: dict[str, list[str]] = {}
-
-    def names(path: str) -> list[str]:
-        if path not in names_of:
-            names_of[path] = module_names(path, root)
-        return names_of[path]
-
+def _referenced(ctx: ProjectContext, project: Project) -> list[FileResult]:
+    """Prefilter-skipped files that define a name some analysed module uses."""
+    skipped: dict[str, FileResult] = {}
     for result in ctx.results:
-        for fact in result.summary.wrappers if result.summary else ():
-            for module in names(result.path):
-                name = f"{module}.{fact.qual}"
-                if name in wrappers and wrappers[name].declared:
-                    continue
-                wrappers[name] = Wrapper.from_fact(module, fact)
-    if not wrappers:
+        if result.skipped and not result.path.endswith(".ipynb") and result.path not in ctx.rescanned:
+            for name in module_names(result.path, ctx.config.root):
+                skipped.setdefault(name, result)
+    if not skipped:
+        return []
+    wanted: dict[str, FileResult] = {}
+    tails = ctx.catalogue.method_tails
+    for module in project.modules.values():
+        summary = module.summary
+        # what a possible LLM call's receiver, or a value it may come from, names
+        roots: list[object] = [c.callee for c in summary.calls if c.callee.kind == "attr" and c.callee.text in tails]
+        roots += [c.callee for c in summary.calls if c.callee.kind == "name"]
+        roots += [summary.globals, [c.attrs for c in summary.classes], [f.returns for f in summary.functions]]
+        for fact in _names_in(roots):
+            for full in project.qualify(module, fact):
+                parts = full.split(".")
+                for cut in range(len(parts), 0, -1):
+                    result = skipped.get(".".join(parts[:cut]))
+                    if result is not None:
+                        wanted[result.path] = result
+                        break
+    return list(wanted.values())
+
+
+def _names_in(summary: object) -> Iterator[str]:
+    """Every project name a module summary refers to."""
+    stack: list[object] = [summary]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ValueFact):
+            if item.kind in ("name", "self"):
+                yield item.text
+            stack.extend(item.members)
+            stack.extend(v for _, v in item.entries or ())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif hasattr(item, "__slots__"):
+            stack.extend(getattr(item, name) for name in item.__slots__ if not name.startswith("_"))
+
+
+def _analyse_skipped(ctx: ProjectContext, results: list[FileResult]) -> None:
+    if not results:
         return
+    for result in results:
+        ctx.rescanned.add(result.path)
+    analysed = ctx.analyse_fully([r.path for r in results])
+    for result in results:
+        fresh = analysed.get(result.path)
+        if fresh is not None and fresh.summary:
+            result.summary = fresh.summary
+
+
+def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Finding]:
+    """Resolve every recorded call over the project; judge the LLM calls no file could judge
+    and every call site of a wrapper; fail closed on wrappers nothing checkable calls."""
     scanned: set[str] = set()
-    sites: list[Site] = []
-    while True:  # wrappers found below may be called from files the prefilter skipped
-        fresh = set(wrappers) - scanned
-        if not fresh:
+    for round_ in range(MAX_ROUNDS + 1):
+        project = Project(ctx.catalogue, ctx.config.root,
+                          [(r.path, r.summary) for r in ctx.results if r.summary])
+        project.sites()
+        wrappers: dict[str, Wrapper] = _declared(ctx)
+        for module in project.modules.values():
+            for fact in module.summary.wrappers:
+                wrapper = Wrapper.from_fact(module.names[-1], fact, module.path)  # one wrapper, every name
+                for name in module.names:
+                    key = f"{name}.{fact.qual}"
+                    if key not in wrappers or not wrappers[key].declared:
+                        wrappers[key] = wrapper
+        judged, found_wrappers = _llm_calls(ctx, project)
+        for name, wrapper in found_wrappers.items():
+            if name not in wrappers or not wrappers[name].declared:
+                wrappers[name] = wrapper
+        sites = _fixpoint(ctx, project, wrappers)
+        if round_ == MAX_ROUNDS:
             break
-        scanned |= fresh
-        _rescan(ctx, fresh)
-        sites = _fixpoint(ctx, wrappers, names)
+        # modules the analysed ones import from, which the prefilter skipped (a re-export, a
+        # lazy proxy, a factory with no SDK name in it), and files that may call a new wrapper
+        before = len(ctx.rescanned)
+        _analyse_skipped(ctx, _referenced(ctx, project))
+        _rescan(ctx, set(wrappers) - scanned)
+        scanned |= set(wrappers)
+        if len(ctx.rescanned) == before:
+            break
+    findings: list[Finding] = []
+    # a call judged as an LLM call (here or in its file) is not judged again as a call of a
+    # wrapper the same expression may also reach; its finding names the wrapper instead
+    as_llm_call = {(path, at.line, at.col) for path, at, _ in judged}
+    as_llm_call |= {(r.path, f.line, f.column) for r in ctx.results for f in r.findings
+                    if f.code in ("ATR001", "ATR002", "ATR008")}
+    through: dict[tuple[str, int, int], str] = {}
+    targeted: set[int] = set()
     for site in sites:
         wrapper = _target(site, wrappers)
-        if wrapper is None or site.internal:
+        if wrapper is None:
             continue
-        check = _site_check(ctx, site, wrapper)
-        for rule in rules:
-            message = rule.judge(check)
-            if message and ctx.suppressor.keep(rule.code, site.path, site.fact.noqa):
-                fact = site.fact
-                yield Finding(code=rule.code, name=rule.name, message=message, path=site.path,
-                              line=fact.line, column=fact.col, end_line=fact.end_line, end_column=fact.end_col,
-                              snippet=fact.snippet, cell=fact.cell, scope=fact.scope)
+        if not any(wrappers.get(c) is wrapper for c in site.caller):  # a recursive call does not reach it
+            targeted.add(id(wrapper))
+        if site.internal:
+            continue
+        position = (site.path, site.fact.at.line, site.fact.at.col)
+        if position in as_llm_call:
+            through.setdefault(position, wrapper.describe())
+            continue
+        findings.extend(_judge(ctx, rules, site.path, site.fact.at, _site_check(ctx, site, wrapper)))
+    for path, at, check in judged:
+        via = through.get((path, at.line, at.col))
+        if via:
+            check = dataclasses.replace(check, subject=f"{check.subject} (through {via})")
+        findings.extend(_judge(ctx, rules, path, at, check))
+    findings.extend(_unchecked_wrappers(ctx, rules, wrappers, targeted, sites))
+    yield from findings
+
+
+def _llm_calls(ctx: ProjectContext, project: Project
+               ) -> tuple[list[tuple[str, Position, AttributionCheck]], dict[str, Wrapper]]:
+    """The recorded calls that resolve to LLM calls: each is judged, or is a wrapper's call."""
+    judged: list[tuple[str, Position, AttributionCheck]] = []
+    wrappers: dict[str, Wrapper] = {}
+    schema = ctx.config.schema
+    for module in project.modules.values():
+        for call in module.summary.calls:
+            found = project_calls.classify(project, module, call)
+            if found is None:
+                continue
+            reading = project_calls.read_attribution(project, found, schema)
+            carried = {f: s for f, s in reading.statuses.items() if s[0] == project_calls.VIA_PARAM}
+            if call.func and (carried or reading.metadata_param or reading.forwards):
+                fixed = {f for f, s in reading.statuses.items() if s[0] != project_calls.VIA_PARAM}
+                spec = found.sdk.metadata
+                keys = [f"{name}.{call.func}" for name in module.names]
+                existing = next((wrappers[k] for k in keys if k in wrappers), None)
+                w = existing or Wrapper(
+                    name=f"{module.names[-1]}:{call.func}", params=list(call.func_params), kwarg=call.func_kwarg,
+                    label=found.label, fixed=fixed, origin=call.at, origin_path=module.path,
+                    where=project_calls.where_to_put(found.sdk))
+                if existing is not None and w.fixed is not None:
+                    w.fixed &= fixed
+                w.calls.append((module.path, call.at))
+                for f, (_, param) in carried.items():
+                    w.supplies.setdefault(f, param)
+                w.metadata_param = w.metadata_param or reading.metadata_param
+                if reading.forwards:
+                    w.forwards_kwargs = True
+                    w.meta_key = spec.param if spec is not None and not spec.path else w.meta_key
+                for key in keys:
+                    wrappers[key] = w
+                continue
+            judged.append((module.path, call.at, project_calls.check(found, reading, ctx.config.required_for(module.path))))
+    return judged, wrappers
+
+
+def _judge(ctx: ProjectContext, rules: list[Rule], path: str, at: Position, check: AttributionCheck) -> Iterator[Finding]:
+    for rule in rules:
+        message = rule.judge(check)
+        if message and ctx.suppressor.keep(rule.code, path, at.noqa):
+            yield Finding(code=rule.code, name=rule.name, message=message, path=path, line=at.line,
+                          column=at.col, end_line=at.end_line, end_column=at.end_col, snippet=at.snippet,
+                          cell=at.cell, scope=at.scope)
 
 
 def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper) -> AttributionCheck:
     required = ctx.config.required_for(site.path)
-    statuses = field_statuses(site.fact, wrapper, required)
-    missing = [f for f, s in statuses.items() if s[0] == MISSING]
+    gaps = set(wrapper.gaps(required))  # reported where the wrapper calls the provider
+    statuses = field_statuses(site.fact, wrapper, required, ctx.config.schema.canonical_name)
+    missing = [f for f, s in statuses.items() if s[0] == MISSING and f not in gaps]
     placeholders = tuple((f, s[1] or "''") for f, s in statuses.items() if s[0] == PLACEHOLDER_GIVEN)
-    unverifiable = ""
-    if site.fact.star or site.fact.context_unresolved:
-        unverifiable = "arguments are passed through * or ** and cannot be read statically"
     return AttributionCheck(
         subject=f"call to {wrapper.describe()}", required=tuple(required), missing=tuple(missing),
-        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=unverifiable,
-        responsible=tuple(f for f in required if statuses[f][0] != SUPPLIED or not wrapper.fixes(f)),
+        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=site.unverifiable,
+        responsible=tuple(f for f in required
+                          if f not in gaps and (statuses[f][0] != SUPPLIED or not wrapper.fixes(f))),
         supplied=tuple(f for f, s in statuses.items() if s[0] == SUPPLIED),
     )
 
 
-def _fixpoint(ctx: ProjectContext, wrappers: dict[str, Wrapper], names: Callable[[str], list[str]]) -> list[Site]:
-    bases = _class_bases(ctx.results, names)
+def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[str, Wrapper],
+                        targeted: set[int], sites: list[Site]) -> Iterator[Finding]:
+    """Fail closed at a wrapper's own LLM call: fields it takes from its callers cannot be
+    verified when no call in the project reaches it (ATR008), and fields no parameter of it
+    can carry are missing (unless every caller sets them in an enclosing `with attribution(...)`)."""
+    seen: set[tuple[str, int, int, str]] = set()
+    for wrapper in {id(w): w for w in wrappers.values()}.values():
+        if wrapper.declared or wrapper.origin is None:
+            continue
+        at = wrapper.origin
+        required = ctx.config.required_for(wrapper.origin_path)
+        gaps = wrapper.gaps(required)
+        where = wrapper.where or "an enclosing `with attribution(...)`"
+        short = wrapper.name.rpartition(":")[2] or wrapper.name
+        if id(wrapper) not in targeted:
+            carried = [f for f in required if not wrapper.fixes(f) and f not in gaps]
+            pronoun = "it" if len(carried) == 1 else "them"
+            for path, call_at in wrapper.calls or [(wrapper.origin_path, at)]:
+                key = (path, call_at.line, call_at.col, "carried")
+                if carried and key not in seen:
+                    seen.add(key)
+                    yield from _judge(ctx, rules, path, call_at, AttributionCheck(
+                        subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(carried),
+                        remedy="", unverifiable=(f"`{short}` takes {pronoun} from its callers, and no call in this "
+                                                 f"project reaches it; add {pronoun} here or declare the wrapper "
+                                                 f"in [tool.attrlint.wrappers]")))
+        else:
+            callers = [s for s in sites if _target(s, wrappers) is wrapper and not s.internal]
+            if callers and all(all(g in s.fact.context for g in gaps) for s in callers):
+                continue
+        key = (wrapper.origin_path, at.line, at.col, "gaps")
+        if not gaps or key in seen:
+            continue
+        seen.add(key)
+        yield from _judge(ctx, rules, wrapper.origin_path, at, AttributionCheck(
+            subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(gaps),
+            remedy=(f"no parameter of `{short}` carries {', '.join(gaps)}; add "
+                    f"{'it' if len(gaps) == 1 else 'them'} here in {where}"),
+        ))
+
+
+def _fixpoint(ctx: ProjectContext, project: Project, wrappers: dict[str, Wrapper]) -> list[Site]:
     sites: list[Site] = []
-    for result in ctx.results:
-        for fact in result.summary.sites if result.summary else ():
-            targets = resolve_callee(fact.callee, result.path, names(result.path))
-            caller = [f"{m}.{fact.func}" for m in names(result.path)] if fact.func else []
-            sites.append(Site(result.path, fact, targets, caller))
+    for module in project.modules.values():
+        for call in module.summary.calls:
+            targets = project.targets(module, call)
+            if not targets:
+                continue
+            caller = [f"{m}.{call.func}" for m in module.names] if call.func else []
+            merged, unverifiable = _with_spreads(project, module, call)
+            sites.append(Site(module.path, merged, targets, caller, unverifiable=unverifiable))
+    canonical = ctx.config.schema.canonical_name
     # a function that hands its own parameters (or **kwargs) on to a wrapper is a wrapper too
     changed = True
     rounds = 0
     while changed and rounds < 50:
         rounds += 1
-        known = len(wrappers)
-        _inherit(bases, wrappers)
-        changed = len(wrappers) != known
+        changed = False
         for site in sites:
             wrapper = _target(site, wrappers)
             if wrapper is None or not site.caller or site.internal:
                 continue
-            statuses = field_statuses(site.fact, wrapper, ctx.config.required_for(site.path))
+            statuses = field_statuses(site.fact, wrapper, ctx.config.required_for(site.path), canonical)
             carried = {f: s for f, s in statuses.items() if s[0] in (VIA_PARAM, VIA_KWARGS, VIA_METADATA)}
             if not carried:
                 continue
             site.internal = True
             changed = True
+            existing = next((wrappers[c] for c in site.caller if c in wrappers), None)
+            module_name, func = site.caller[-1][: -len(site.fact.func or "") - 1], site.fact.func
+            w = existing or Wrapper(name=f"{module_name}:{func}", params=[], label=wrapper.label,
+                                    origin=wrapper.origin, origin_path=wrapper.origin_path, where=wrapper.where)
+            for call in wrapper.calls:
+                if call not in w.calls:
+                    w.calls.append(call)
+            if existing is None:
+                w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
+                w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
+            for f, (kind, detail) in carried.items():
+                if kind == VIA_PARAM:
+                    w.supplies.setdefault(f, detail or "")
+                elif kind == VIA_METADATA:
+                    w.metadata_param = w.metadata_param or detail
+                else:
+                    w.forwards_kwargs = True
+                    w.meta_key = w.meta_key or wrapper.meta_key
+                    if detail:
+                        w.supplies.setdefault(f, detail)
             for caller in site.caller:
-                existing = wrappers.get(caller)
-                w = existing or Wrapper(name=caller, params=[], label=wrapper.label)
-                if existing is None:
-                    w.params, w.kwarg = list(site.fact.func_params), site.fact.func_kwarg
-                    w.fixed = {f for f, s in statuses.items() if s[0] == SUPPLIED}
-                for f, (kind, detail) in carried.items():
-                    if kind == VIA_PARAM:
-                        w.supplies.setdefault(f, detail or "")
-                    elif kind == VIA_METADATA:
-                        w.metadata_param = w.metadata_param or detail
-                    else:
-                        w.forwards_kwargs = True
-                        w.meta_key = w.meta_key or wrapper.meta_key
-                        if detail:
-                            w.supplies.setdefault(f, detail)
                 wrappers[caller] = w
     return sites
 
 
-def _class_bases(results: list[FileResult], names: Callable[[str], list[str]]) -> dict[str, list[str]]:
-    bases: dict[str, list[str]] = {}
-    for result in results:
-        summary: ModuleSummary | None = result.summary
-        for qual, raw in summary.classes.items() if summary else ():
-            resolved = [t for b in raw for t in resolve_callee(b, result.path, names(result.path))]
-            for module in names(result.path):
-                bases[f"{module}.{qual}"] = resolved
-    return bases
-
-
-def _inherit(bases: dict[str, list[str]], wrappers: dict[str, Wrapper]) -> None:
-    """Class hierarchies: a subclass inherits its bases' wrapper methods, and a call through a
-    base class (`provider: BaseProvider`) reaches the subclasses' wrapper methods."""
-    if not bases:
-        return
-    by_owner: dict[str, dict[str, Wrapper]] = {}
-    for name, wrapper in wrappers.items():
-        owner, _, method = name.rpartition(".")
-        by_owner.setdefault(owner, {})[method] = wrapper
-    for cls in bases:
-        seen: set[str] = set()
-        todo = list(bases[cls])
-        own = by_owner.get(cls, {})
-        while todo:
-            base = todo.pop()
-            if base in seen:
-                continue
-            seen.add(base)
-            todo.extend(bases.get(base, ()))
-            for method, wrapper in by_owner.get(base, {}).items():  # inherited
-                wrappers.setdefault(f"{cls}.{method}", wrapper)
-            for method, wrapper in own.items():  # dispatched from a base-typed receiver
-                wrappers.setdefault(f"{base}.{method}", wrapper)
+def _with_spreads(project: Project, module: Module, call: CallFact) -> tuple[CallFact, str]:
+    """The call with its `**spreads` (dicts built by other functions) merged into its keyword
+    arguments, and why what it passes cannot be read ("" when it can)."""
+    unverifiable = ""
+    if call.star or call.context_unresolved:
+        unverifiable = "arguments are passed through * or ** and cannot be read statically"
+    if not call.spreads:
+        return call, unverifiable
+    kwargs = dict(call.kwargs)
+    for spread in call.spreads:
+        dicts = [v for v in project.resolve(module, spread) if isinstance(v, DictOf)]
+        if not dicts or not all(d.complete for d in dicts):
+            unverifiable = "arguments are passed through ** and cannot be read statically"
+        for d in dicts:
+            for key, value, _ in d.entries:
+                # a builder's own parameter is a value its caller gave it: supplied here
+                kwargs.setdefault(key, ValueFact() if value.kind == PARAM else value)
+    return dataclasses.replace(call, kwargs=kwargs), unverifiable
 
 
 def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:

@@ -15,10 +15,10 @@ __all__ = ["FileContext", "Phase", "Rule", "all_rules", "file_rules", "rules_by_
 
 @functools.cache
 def _registry() -> tuple[type[Rule], ...]:
-    from attrlint.lint.rules import attribution, governance, keys, policy, syntax
+    from attrlint.lint.rules import attribution, governance, keys, noqa, policy, syntax
 
     rules: list[type[Rule]] = []
-    for module in (syntax, attribution, keys, governance, policy):
+    for module in (syntax, attribution, keys, governance, policy, noqa):
         rules.extend(module.RULES)
     return tuple(sorted(rules, key=lambda r: r.code))
 
@@ -32,5 +32,5 @@ def rules_by_code() -> dict[str, type[Rule]]:
 
 
 def file_rules(codes: frozenset[str]) -> list[Rule]:
-    """Instances of the enabled rules that check each file (ATR000 is the engine's own)."""
-    return [r() for r in _registry() if Phase.FILE in r.phases and r.code in codes and r.code != "ATR000"]
+    """Instances of the enabled rules that check each file (ATR000 and ATR900 are the engine's own)."""
+    return [r() for r in _registry() if Phase.FILE in r.phases and r.code in codes and r.code not in ("ATR000", "ATR900")]

@@ -18,8 +18,8 @@ from attrlint.lint.rules.base import FileContext, Phase, Rule
 def _judge_calls(rule: Rule, ctx: FileContext) -> None:
     """Report `rule.judge` on every LLM call of the file that is not a wrapper's own call."""
     for call in ctx.module.calls:
-        if call.in_wrapper:
-            continue  # its call sites are checked instead
+        if call.in_wrapper or (call.deferred and ctx.project_phase):
+            continue  # its call sites are checked instead; or the project phase judges it
         message = rule.judge(check_call(call, ctx.required))
         if message:
             ctx.report(rule, call.node, message)
@@ -474,13 +474,17 @@ class UnverifiableMetadata(Rule):
     code = "ATR008"
     name = "unverifiable-metadata"
     summary = "Attribution that cannot be verified statically"
-    what = ("Under `--strict` (or when selected), reports LLM calls whose attribution cannot be "
-            "read statically (a metadata dict built by a function, a `**mapping` from elsewhere) "
-            "and which do not visibly carry every required field. A function that forwards its "
-            "own `**kwargs` or parameters to the call is a wrapper: its call sites are checked "
-            "instead, and they get this finding when what they pass cannot be read.")
-    why = ("Unverifiable calls are silent by default so adoption is not noisy; a team that wants "
-           "every call provably attributed turns this on and makes the metadata explicit.")
+    what = ("Reports LLM calls whose attribution cannot be read statically and which do not "
+            "visibly carry every required field: a `**mapping` or a metadata value from outside "
+            "the project (`json.loads(...)`, a framework's object), or a dict built in a way "
+            "the analysis cannot follow. Dicts built by project functions are followed across "
+            "modules. A function that forwards its own `**kwargs` or parameters to the call is "
+            "a wrapper: its call sites are checked instead, and they get this finding when what "
+            "they pass cannot be read; a wrapper that no call in the project reaches gets it at "
+            "its own call.")
+    why = ("A linter in CI must fail when it cannot check something: a call whose attribution "
+           "nobody can verify is a call whose cost nobody can charge back. Make the metadata "
+           "explicit, or wrap the call in `with attribution(...)`.")
     example = """
         def ask(client, ticket):
             return client.chat.completions.create(**settings.llm_kwargs())
@@ -491,7 +495,7 @@ class UnverifiableMetadata(Rule):
                 **settings.llm_kwargs(),
                 metadata={"ticket_id": ticket.id, "customer_id": ticket.customer_id, "agent_id": "support"})
     """
-    default_enabled = False
+    default_enabled = True
     invalid = (
         """
 def ask(client):

@@ -40,6 +40,7 @@ class FileContext:
     required: tuple[str, ...]
     strict: bool = False
     cell: int | None = None
+    project_phase: bool = False  # calls whose attribution depends on other modules are judged there
     findings: list[Finding] = field(default_factory=list)
 
     def position(self, node: ast.AST) -> tuple[int, int, int, int]:
@@ -156,7 +157,8 @@ class Rule:
             textwrap.indent(textwrap.fill(cls.fix_safety, 88), "  "),
         ]
         if not cls.default_enabled:
-            parts += ["", "Off by default: enable with --strict or select it."]
+            how = "select it" if cls.family == "suppression" else "enable with --strict or select it"
+            parts += ["", f"Off by default: {how}."]
         if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
         if Phase.POLICY in cls.phases:

@@ -1,5 +1,6 @@
 """Triage uses a second OpenAI key for the same agent: ATR105."""
 
+import json
 import os
 
 from openai import OpenAI
@@ -16,7 +17,7 @@ def classify(ticket):
 
 
 def classify_bulk(tickets):
-    # ATR008 (strict): the metadata is built elsewhere and cannot be checked here
+    # ATR002: bulk_metadata() below builds the metadata, and it has no customer_id
     return triage_client.chat.completions.create(
         model="gpt-4o-mini",
         messages=[{"role": "user", "content": t.body} for t in tickets],
@@ -25,4 +26,14 @@ def classify_bulk(tickets):
 
 
 def bulk_metadata(tickets):
-    return {"ticket_id": ",".join(t.id for t in tickets), "agent_id": "support"}
+    # ATR900 (selected in pyproject.toml): this noqa suppresses nothing any more
+    return {"ticket_id": ",".join(t.id for t in tickets), "agent_id": "support"}  # noqa: ATR004
+
+
+def classify_with_options(ticket, raw_options):
+    # ATR008: the arguments come from outside the code (a JSON string): they cannot be checked
+    return triage_client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": ticket.body}],
+        **json.loads(raw_options),
+    )

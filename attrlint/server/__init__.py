@@ -1,0 +1,1 @@
+"""attrlint's editor server (Language Server Protocol, on pygls): a front end, like the CLI."""
