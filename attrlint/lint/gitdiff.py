@@ -23,9 +23,15 @@ def _git(args: list[str], cwd: str) -> str:
     return _git_bytes(args, cwd).decode("utf-8", "surrogateescape")
 
 
+# Settings of the repository's own .git/config that make git run a program on the commands
+# used here, switched off: a commit cannot set them, but a copied repository folder can.
+_SAFE = ["-c", "core.fsmonitor=false"]
+
+
 def _git_bytes(args: list[str], cwd: str) -> bytes:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        proc = subprocess.run(["git", *_SAFE, *args], cwd=cwd, capture_output=True, check=False,
+                              stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise RuntimeError("--new-since needs git, and git is not on PATH") from None
     if proc.returncode != 0:
@@ -39,9 +45,11 @@ class Repository:
     """The git repository around `cwd`, and what its files were at a ref.
 
     attrlint runs git with fixed arguments only: no external diff or text conversion
-    drivers (`--no-ext-diff`, `--no-textconv`), and file contents at a ref are read with
-    `git cat-file blob`, which applies no filters. A repository can configure git only in its
-    own `.git/config`, which no commit can change."""
+    drivers (`--no-ext-diff`, `--no-textconv`), no file system monitor, and file contents at
+    a ref are read with `git cat-file blob`, which applies no filters. A repository can
+    configure git only in its own `.git/config`, which no commit can change (a copied folder
+    with a hostile `.git/config` can still name clean filters that `git diff` runs: check
+    such a tree as a fresh clone)."""
 
     def __init__(self, cwd: str | None = None) -> None:
         cwd = cwd or os.getcwd()

@@ -182,3 +182,18 @@ def test_without_new_since_nothing_is_compared(repo, run_cli):
     write(repo / "pyproject.toml", '[tool.attrlint]\nignore = ["ATR001"]\n')
     result = run_cli("check", "--no-cache")
     assert result.exit_code == 0 and "ATR202" not in result.output
+
+
+def test_git_is_run_without_the_repositorys_file_system_monitor(repo, tmp_path):
+    """A repository folder copied with a hostile .git/config cannot make --new-since run its
+    core.fsmonitor program."""
+    from attrlint.lint.gitdiff import changed_lines
+
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    write(repo / "app.py", GOOD + "y = 2\n")
+    assert changed_lines("main", cwd=str(repo))
+    assert not marker.exists()
