@@ -205,6 +205,8 @@ def _main(kw: dict[str, Any]) -> int:
         return EXIT_ERROR
     except click.ClickException:
         raise
+    except BrokenPipeError:
+        raise  # the reader went away (`attrlint check | head`): main() ends quietly
     except Exception as exc:  # noqa: BLE001 - the tool itself failed: say so, exit 2
         import traceback
 

@@ -190,7 +190,7 @@ def summarise(ctx: FileContext) -> ModuleSummary:
                     supplies=dict(w.supplies), fixed=sorted(w.fixed), metadata_param=w.metadata_param,
                     forwards_kwargs=w.forwards_kwargs, meta_key=w.meta_key, label=w.label, where=w.where,
                     origin=position(w.call_node, w.qual) if w.call_node is not None else None,
-                    more=[position(n, w.qual) for n in w.more_calls])
+                    more=[position(n, w.qual) for n in w.more_calls], more_labels=list(w.more_labels))
         for w in module.wrappers]
     summary.calls = [
         CallFact(callee=c.callee, args=c.args, kwargs=c.kwargs, spreads=c.spreads, star=c.star,
