@@ -279,6 +279,8 @@ def _table_of(text: str, name: str, source: str) -> dict[str, Any] | None:
         document = toml.loads(text)
     except toml.TOMLDecodeError as exc:
         raise PolicyError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise PolicyError(f"{source}: TOML nested too deeply to read") from None
     if name != "pyproject.toml":
         return document
     tool = document.get("tool")
