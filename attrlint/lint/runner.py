@@ -189,9 +189,7 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
                 _add_project_findings(result, _apply_noqa(cached, uses) if uses is not None else cached)
                 continue
         if cache is not None:  # summaries of cached files are decoded only now
-            for p in positions:
-                if from_cache[p]:
-                    result.results[p].summary = cache.summary_for(items[p][0])
+            _cached_summaries(result, items, positions, from_cache, cache, linters, jobs=jobs, timeout=timeout)
         ctx = ProjectContext(
             config=linter.config, catalogue=linter.catalogue, codes=linter.codes, strict=linter.strict,
             results=group, today=today,
@@ -202,6 +200,23 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
         _add_project_findings(result, _apply_noqa(found, uses) if uses is not None else found)
         if key is not None:
             cache.project_store(key, found)
+
+
+def _cached_summaries(result: RunResult, items: list[tuple[str, int]], positions: list[int], from_cache: list,
+                      cache, linters: dict[int, Linter], *, jobs: int, timeout: float) -> None:
+    """The module summaries of the files whose results came from the cache; a file whose
+    summary the cache has lost is analysed again for it."""
+    from attrlint.lint.cache import FactsLost
+
+    lost = []
+    for p in positions:
+        if from_cache[p]:
+            try:
+                result.results[p].summary = cache.summary_for(items[p][0])
+            except FactsLost:
+                lost.append(p)
+    for sub, keyed in lint_items([items[p] for p in lost], linters, jobs, timeout=timeout):
+        result.results[lost[sub]].summary = keyed[0].summary
 
 
 def _add_project_findings(result: RunResult, found: list[Finding]) -> None:

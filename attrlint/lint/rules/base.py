@@ -28,6 +28,7 @@ class Phase(enum.Flag):
     FILE = enum.auto()  # per file, on its tree (the CLI, the flake8 plugin, library calls)
     PROJECT = enum.auto()  # once per run, from every file's facts (the CLI only)
     WRAPPER_SITES = enum.auto()  # at every call site of a project wrapper, in the project phase
+    POLICY = enum.auto()  # PR mode (`check --new-since REF`): the configuration and baseline at REF and now
 
 
 # A snippet is the reported source, whitespace-normalised and redacted. Up to this many
@@ -234,6 +235,9 @@ class Rule:
             parts += ["", f"Off by default: {how}."]
         if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
+        if Phase.POLICY in cls.phases:
+            parts += ["", ("PR mode: reported by `attrlint check --new-since REF`, from the configuration "
+                           "and baseline as they were at REF and as they are now.")]
         return "\n".join(parts)
 
 
