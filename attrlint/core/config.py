@@ -224,6 +224,8 @@ def read_table(path: Path) -> tuple[dict[str, Any], str]:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(path, None, "invalid TOML: nested too deeply to read") from None
     if Path(path).name == "pyproject.toml":
         table = data.get("tool", {}).get("attrlint")
         if table is not None and not isinstance(table, dict):

@@ -16,18 +16,24 @@ SOURCE_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
 
 
+# A checked-out repository's .git/config may name a program for core.fsmonitor, which
+# `git ls-files` would run: never let it.
+_SAFE_GIT = ("-c", "core.fsmonitor=false")
+
+
 def _git_visible(directory: str) -> set[str] | None:
     """Files git does not ignore under `directory` (tracked or untracked), or None outside git."""
     try:
         top = subprocess.run(
-            ["git", "-C", directory, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=10, check=False,
+            ["git", *_SAFE_GIT, "-C", directory, "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL,
         )
         if top.returncode != 0:
             return None
         listing = subprocess.run(
-            ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60, check=False,
+            ["git", *_SAFE_GIT, "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+             "--", "."],
+            capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -46,6 +46,15 @@ def test_invalid_toml_exits_2(run_cli, tmp_path):
     assert "pyproject.toml" in result.stderr
 
 
+def test_toml_nested_too_deeply_is_an_error_naming_the_file(run_cli, tmp_path):
+    deep = "[tool.attrlint]\nplaceholders = " + "[" * 50_000 + "]" * 50_000 + "\n"
+    write_tree(tmp_path, {"pyproject.toml": deep, "bad.py": UNATTRIBUTED})
+    result = run_cli("check", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.stderr and "nested too deeply" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_bad_select_code_exits_2(run_cli, tmp_path):
     write_tree(tmp_path, {"bad.py": UNATTRIBUTED})
     result = run_cli("check", "--select", "E501", cwd=tmp_path)

@@ -197,3 +197,15 @@ def test_git_is_run_without_the_repositorys_file_system_monitor(repo, tmp_path):
     write(repo / "app.py", GOOD + "y = 2\n")
     assert changed_lines("main", cwd=str(repo))
     assert not marker.exists()
+
+
+def test_discovery_runs_git_without_the_repositorys_file_system_monitor(repo, tmp_path, run_cli):
+    """Listing the files to check (`git ls-files`) never runs a core.fsmonitor program either."""
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    write(repo / "app.py", GOOD + "y = 2\n")
+    run_cli("check", "--no-cache", ".")
+    assert not marker.exists()
