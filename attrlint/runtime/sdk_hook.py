@@ -281,7 +281,7 @@ def _client_settings(client: Any) -> Settings | None:
     """The settings to record this client's calls with; None when attrlint leaves it alone
     (not installed, or an instrument()ed client that records itself)."""
     options = _state["options"]
-    if options is None or getattr(client, "_attrlint_settings", None) is not None:
+    if options is None or client.__dict__.get("_attrlint_settings") is not None:
         return None
     try:
         return _settings(client, options)
@@ -292,7 +292,8 @@ def _client_settings(client: Any) -> Settings | None:
 
 def _settings(client: Any, options: _Options) -> Settings:
     cached = client.__dict__.get(_CACHE_ATTR)
-    api_key = getattr(client, "api_key", None)
+    # (read from the instance: a botocore client's __getattr__ would emit an event for it)
+    api_key = client.__dict__.get("api_key")
     if cached is not None and cached[0] == options.generation and cached[1] == api_key:
         return cached[2]  # type: ignore[no-any-return]
     if options.config is None:

@@ -16,7 +16,6 @@ from support.ledgers import rows
 
 from attrlint.runtime import attribution, install, instrument, uninstall
 
-
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

@@ -14,7 +14,14 @@ from support.fake_bedrock import FakeBedrock
 from support.fake_sdks import FakeCohere, FakeGemini, FakeMistral
 from support.ledgers import rows
 
-from attrlint.runtime import AttributionError, attribution, install, installed, instrument, uninstall
+from attrlint.runtime import (
+    AttributionError,
+    attribution,
+    install,
+    installed,
+    instrument,
+    uninstall,
+)
 
 
 def _only(ledger):

@@ -19,6 +19,7 @@ retries call `request` again from inside it: only the outer call is recorded.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -72,7 +73,7 @@ def _record(call: Call, response: Any) -> None:
         if response.status_code >= 400:
             call.record(status="error", model=call.body.get("model"), request_id=request_id, cost=_zero())
             return
-        data = response.json()
+        data = json.loads(response.content) if response.content else {}
         tokens, extra = billed(data)
         request_id = (data.get("id") if isinstance(data, Mapping) else None) or request_id
         if call.operation == "rerank":  # billed per search; unpriced (never $0) when none is reported

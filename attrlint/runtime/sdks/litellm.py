@@ -80,6 +80,7 @@ class _Pending(NamedTuple):
 
 _router: contextvars.ContextVar[_Options | None] = contextvars.ContextVar("attrlint_litellm_router", default=None)
 _pending: dict[str, _Pending] = {}
+_PENDING_LIMIT = 10_000
 _pending_lock = threading.Lock()
 _state: dict[str, Any] = {"logger": None, "hooks": None}
 _routers: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -158,6 +159,8 @@ def before(kwargs: dict[str, Any]) -> None:
     with _pending_lock:
         old = _pending.pop(str(call_id), None)
         _pending[str(call_id)] = _Pending(call, scope, token)
+        while len(_pending) > _PENDING_LIMIT:  # calls litellm never ended (a stream dropped unread)
+            context.exit_scope(_pending.pop(next(iter(_pending))).scope, None)
     if old is not None:
         context.exit_scope(old.scope, None)
 
