@@ -73,7 +73,7 @@ def family_of(client: Any) -> str:
     root = module.split(".", 1)[0]
     if root in ("openai", "anthropic") and hasattr(client, "copy") and hasattr(client, "request"):
         return root
-    if root in ("botocore", "aiobotocore"):
+    if root == "botocore":  # aiobotocore's async clients are not hooked (its event streams are async)
         model = getattr(getattr(client, "meta", None), "service_model", None)
         if getattr(model, "service_name", None) == "bedrock-runtime":
             return "bedrock"

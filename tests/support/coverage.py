@@ -414,6 +414,8 @@ def render_matrix() -> str:
         entry = data.get(name, {})
         for method, reason in entry.get("unsupported-methods", {}).items():
             lines.append(f"| {name} | `{method}` | - | no | no | - ({reason}) |")
+        for client, reason in entry.get("unsupported-clients", {}).items():
+            lines.append(f"| {name} | {client} clients | - | no | no | - ({reason}) |")
         if entry.get("runtime") == "through":
             via = ", ".join(entry["via"])
             note = f" ({entry['attribution']})" if "attribution" in entry else ""
