@@ -420,7 +420,7 @@ def render_matrix() -> str:
             via = ", ".join(entry["via"])
             note = f" ({entry['attribution']})" if "attribution" in entry else ""
             gaps = f"; not: {entry['except']}" if "except" in entry else ""
-            lines.append(f"| {name} | its model calls | through {via} | the {via} client it is given | yes | "
+            lines.append(f"| {name} | its model calls | through {via} | the SDK clients it is given | yes | "
                          f"as {via}{note}{gaps} |")
         elif entry.get("runtime") == "unverified":
             via = ", ".join(entry["via"])
