@@ -17,8 +17,9 @@ where every one of its requests passes, through the SDK's own extension point wh
 * litellm: a `CustomLogger` in `litellm.callbacks`, for every provider litellm reaches over its
   own HTTP clients; a call it makes through the openai SDK is recorded there instead, once,
   with litellm's `metadata=` (sdks.litellm);
-* LangChain and openai-agents: the attribution their runs carry (`config["metadata"]`,
-  `RunConfig(trace_metadata=...)`) reaches the SDK hook underneath (sdks.langchain, sdks.agents).
+* LangChain, openai-agents and pydantic-ai: the attribution their runs carry
+  (`config["metadata"]`, `RunConfig(trace_metadata=...)`, an agent's `metadata`) reaches the SDK
+  hook underneath (sdks.langchain, sdks.agents, sdks.pydantic_ai).
 
 An SDK that is not imported yet is hooked when the program imports it (attrlint.runtime.imports):
 `install()` itself imports none of them.
@@ -63,6 +64,7 @@ INTEGRATIONS: tuple[tuple[str, str], ...] = (
     ("litellm", "attrlint.runtime.sdks.litellm"),
     ("langchain_core.callbacks.manager", "attrlint.runtime.sdks.langchain"),
     ("agents.run", "attrlint.runtime.sdks.agents"),
+    ("pydantic_ai.agent", "attrlint.runtime.sdks.pydantic_ai"),
 )
 _CACHE_ATTR = "_attrlint_auto"
 

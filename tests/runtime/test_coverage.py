@@ -89,7 +89,7 @@ def _client(path: coverage.Path_, servers: Servers) -> Any:
 
 
 ROUTER_DEPLOYMENTS = [
-    {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5"}},
+    {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-6"}},
     {"model_name": "embed", "litellm_params": {"model": "cohere/embed-v4.0"}},
     {"model_name": "gpt", "litellm_params": {"model": "gpt-4o"}},
     {"model_name": "instruct", "litellm_params": {"model": "gpt-3.5-turbo-instruct"}},

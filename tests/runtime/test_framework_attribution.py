@@ -78,7 +78,7 @@ def test_langchain_anthropic_config_metadata_reaches_the_ledger(ledger, provider
     servers = Servers()
     install(ledger=ledger, agent_id="support")
     with servers.transports(), attribution(customer_id="acme"):
-        llm = ChatAnthropic(model="claude-sonnet-4-5", max_tokens=50)
+        llm = ChatAnthropic(model="claude-sonnet-4-6", max_tokens=50)
         llm.invoke("hi", config={"metadata": {"ticket_id": "T-8"}})
     (record,) = rows(ledger)
     assert (record.provider, record.operation, record.ticket_id) == ("anthropic", "messages", "T-8")
@@ -139,7 +139,7 @@ def test_litellm_metadata_reaches_the_ledger_once_whichever_client_sends_it(ledg
     servers = Servers()
     install(ledger=ledger, agent_id="support")
     with servers.transports(), attribution(customer_id="acme"):
-        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES,
+        litellm.completion(model="anthropic/claude-sonnet-4-6", messages=MESSAGES,
                            metadata={"ticket_id": "T-1", "trace": "not a field"})
         litellm.completion(model="gpt-4o", messages=MESSAGES, metadata={"ticket_id": "T-2"})
         litellm_settled()
@@ -159,7 +159,7 @@ def test_an_instrumented_litellm_router_records_with_its_own_settings(ledger, pr
     install(ledger=other, agent_id="fallback")
     router = instrument(litellm.Router(model_list=[
         {"model_name": "gpt", "litellm_params": {"model": "gpt-4o"}},
-        {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-5"}}]),
+        {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-sonnet-4-6"}}]),
         agent_id="router-agent", ledger=ledger)
     with servers.transports(), attribution(ticket_id="T-1", customer_id="acme"):
         router.completion(model="gpt", messages=MESSAGES)  # through the openai SDK's hook
@@ -177,7 +177,7 @@ def test_litellm_strict_cannot_stop_a_call_so_records_it_unattributed(ledger, pr
     servers = Servers()
     install(ledger=ledger, agent_id="support", strict=True)
     with servers.transports():
-        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES)
+        litellm.completion(model="anthropic/claude-sonnet-4-6", messages=MESSAGES)
         litellm_settled()
     (record,) = rows(ledger)
     assert record.status == "unattributed"
@@ -191,7 +191,7 @@ def test_litellm_failure_is_recorded_at_no_cost(ledger, provider_keys):
     servers.api.fail_with = 429
     install(ledger=ledger, agent_id="support")
     with servers.transports(), attribution(ticket_id="T-1", customer_id="acme"), pytest.raises(Exception):  # noqa: B017
-        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES, num_retries=0)
+        litellm.completion(model="anthropic/claude-sonnet-4-6", messages=MESSAGES, num_retries=0)
     litellm_settled()
     (record,) = rows(ledger)
     assert (record.status, record.cost) == ("error", 0)
@@ -203,10 +203,10 @@ def test_uninstall_takes_the_litellm_logger_out(ledger, provider_keys):
     servers = Servers()
     install(ledger=ledger, agent_id="support")
     with servers.transports():
-        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES)
+        litellm.completion(model="anthropic/claude-sonnet-4-6", messages=MESSAGES)
         litellm_settled()
         uninstall()
-        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES)
+        litellm.completion(model="anthropic/claude-sonnet-4-6", messages=MESSAGES)
         litellm_settled()
     assert len(rows(ledger)) == 1
     assert not any(type(c).__name__ == "AttrlintLogger" for c in litellm.callbacks)
@@ -218,23 +218,34 @@ def test_dspy_litellm_engine_is_recorded_with_its_metadata(ledger, provider_keys
     servers = Servers()
     install(ledger=ledger, agent_id="support")
     with servers.transports(), attribution(customer_id="acme"):
-        lm = dspy.LM("anthropic/claude-sonnet-4-5", cache=False, engine="litellm")
+        lm = dspy.LM("anthropic/claude-sonnet-4-6", cache=False, engine="litellm")
         assert lm("hi", metadata={"ticket_id": "T-dspy"})
         litellm_settled()
     (record,) = rows(ledger)
     assert (record.provider, record.ticket_id, record.status) == ("anthropic", "T-dspy", "ok")
 
 
-def test_pydantic_ai_agents_are_recorded(ledger, provider_keys):
+def test_pydantic_ai_agents_are_recorded_with_their_metadata(ledger, provider_keys):
+    """The agent's metadata and the run's (winning) are the calls' attribution: run_sync, run
+    and run_stream alike."""
     from pydantic_ai import Agent
 
     servers = Servers()
     install(ledger=ledger, agent_id="support")
-    with servers.transports(), attribution(ticket_id="T-1", customer_id="acme"):
-        assert Agent("openai:gpt-4o").run_sync("hi").output
-        assert Agent("anthropic:claude-sonnet-4-5").run_sync("hi").output
-    assert sorted((r.provider, r.operation, r.status) for r in rows(ledger)) == [
-        ("anthropic", "messages", "ok"), ("openai", "responses", "ok")]
+
+    async def run_async(agent):
+        await agent.run("hi", metadata={"ticket_id": "T-run"})
+        async with agent.run_stream("hi", metadata={"ticket_id": "T-stream"}) as result:
+            await result.get_output()
+
+    with servers.transports(), attribution(customer_id="acme"):
+        openai_agent = Agent("openai:gpt-4o", metadata={"ticket_id": "T-agent"})
+        assert openai_agent.run_sync("hi").output
+        assert Agent("anthropic:claude-sonnet-4-6").run_sync("hi", metadata={"ticket_id": "T-claude"}).output
+        asyncio.run(run_async(openai_agent))
+    assert sorted((r.ticket_id, r.provider, r.status) for r in rows(ledger)) == [
+        ("T-agent", "openai", "ok"), ("T-claude", "anthropic", "ok"), ("T-run", "openai", "ok"),
+        ("T-stream", "openai", "ok")]
 
 
 # -- the SDKs' own channels -------------------------------------------------------------------------

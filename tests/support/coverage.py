@@ -125,7 +125,7 @@ def _openai_batch(client: Any) -> Any:
 
 
 def _anthropic_batch(client: Any) -> Any:
-    requests = [{"custom_id": "q1", "params": {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": MESSAGES,
+    requests = [{"custom_id": "q1", "params": {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": MESSAGES,
                                                "metadata": {"ticket_id": "T-7"}}}]
 
     async def run_async() -> None:
@@ -299,7 +299,7 @@ def _cohere() -> list[Path_]:
 
 
 LITELLM_MESSAGES = {"messages": MESSAGES}
-CLAUDE = "anthropic/claude-sonnet-4-5"
+CLAUDE = "anthropic/claude-sonnet-4-6"
 
 
 def _litellm() -> list[Path_]:
