@@ -5,8 +5,10 @@ sending, instrument() and install() together, and hooking an SDK imported after 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from support import fake_bedrock, fake_sdks
@@ -238,3 +240,17 @@ def test_installed_lists_the_sdks_hooked_so_far():
     current = installed()
     assert report.patched == current.patched[:len(report.patched)]
     assert "botocore.client.BaseClient._make_api_call" in current.patched or "botocore.client" in current.waiting
+
+
+def test_install_imports_no_sdk_itself(tmp_path):
+    """install() hooks an SDK when the program imports it: litellm (seconds to import), boto3,
+    google-genai, mistralai, cohere and the frameworks stay unimported until then."""
+    import subprocess
+
+    code = ("import sys; from attrlint.runtime import install; report = install(); "
+            "print(sorted(m for m in ('litellm', 'botocore', 'google.genai', 'mistralai', 'cohere', "
+            "'langchain_core', 'agents', 'pydantic_ai') if m in sys.modules)); print(len(report.waiting))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}).stdout.splitlines()
+    assert out[0] == "[]" and int(out[1]) >= 5

@@ -28,7 +28,7 @@ def run_metadata(agent: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 def _wrap(original: Any) -> Any:
     @contextlib.asynccontextmanager
-    async def iter(self: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A001 - pydantic-ai's name
+    async def iter(self: Any, *args: Any, **kwargs: Any) -> Any:
         fields = run_metadata(self, kwargs)
         if not fields:
             async with original(self, *args, **kwargs) as run:
@@ -45,6 +45,6 @@ def _wrap(original: Any) -> Any:
 
 
 def install(hooks: Any) -> None:
-    from pydantic_ai import Agent
+    from pydantic_ai.agent import Agent  # (pydantic_ai itself may still be importing)
 
     hooks.patch(Agent, "iter", _wrap)
