@@ -1,8 +1,9 @@
-"""attrlint runtime benchmark: overhead of instrument() and install() over the bare SDK call,
+"""attrlint runtime benchmark: overhead of instrument() and install() over the bare SDK call
+(openai, then Bedrock, google-genai, Mistral and Cohere against in-process fakes of their APIs),
 ledger ingest, `totals` over a million rows.
 
     python benchmarks/runtime_bench.py [--calls 3000] [--rows 200000] [--totals-rows 1000000]
-                                       [--postgres postgresql://...]
+                                       [--postgres postgresql://...] [--only wrapper,sdks,ingest,totals]
 
 PostgreSQL runs only with --postgres or ATTRLINT_TEST_POSTGRES_URL. Prints each figure beside
 its target and the ratio (>= 1.00 meets it). Wall-clock figures depend on what else the machine
@@ -127,6 +128,66 @@ def bench_wrapper(calls: int, tmp: Path) -> None:
                    allowed / over if over > 0 else float("inf"))
 
 
+def bench_sdks(calls: int, tmp: Path) -> None:
+    """instrument() and install() over the bare call for the SDKs hooked through their own
+    extension points (botocore events, google-genai's API client, mistralai's hooks, cohere's HTTP
+    client), each against an in-process fake of its API (tests/support)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from support import fake_bedrock, fake_sdks
+
+    from attrlint.runtime import attribution, install, instrument, uninstall
+
+    book = Ledger(f"sqlite:///{tmp / 'sdks.db'}", spill_dir=tmp / "spill-sdks")
+    servers = fake_sdks.Servers()
+    messages = [{"role": "user", "content": "hi"}]
+    sdks = {
+        "bedrock converse": (lambda: fake_bedrock.bedrock_client(servers.bedrock),
+                             lambda c: c.converse(modelId=fake_bedrock.MODEL, messages=fake_bedrock.MESSAGES)),
+        "google-genai generate_content": (lambda: fake_sdks.genai_client(servers.gemini),
+                                          lambda c: c.models.generate_content(model="gemini-2.5-flash",
+                                                                              contents="hi")),
+        "mistral chat.complete": (lambda: fake_sdks.mistral_client(servers.mistral),
+                                  lambda c: c.chat.complete(model="mistral-large-latest", messages=messages)),
+        "cohere chat": (lambda: fake_sdks.cohere_client(servers.cohere),
+                        lambda c: c.chat(model="command-a-03-2025", messages=messages)),
+    }
+
+    def timed(client: object, call: object, n: int) -> list[float]:
+        walls = []
+        for _ in range(n):
+            w = time.perf_counter()
+            call(client)  # type: ignore[operator]
+            walls.append(time.perf_counter() - w)
+        return walls
+
+    block = 50
+    with attribution(ticket_id="T-1", customer_id="acme"):
+        for name, (make, call) in sdks.items():
+            bare, wrapped, plain = make(), instrument(make(), agent_id="bench", ledger=book), make()
+            bare_w: list[float] = []
+            inst_w: list[float] = []
+            auto_w: list[float] = []
+            for client in (bare, wrapped):
+                timed(client, call, 20)
+            for _ in range(max(1, calls // block)):
+                bare_w += timed(bare, call, block)
+                inst_w += timed(wrapped, call, block)
+                install(ledger=book, agent_id="bench")
+                try:
+                    auto_w += timed(plain, call, block)
+                finally:
+                    uninstall()
+            mb = statistics.median(bare_w) * 1e6
+            allowed = max(0.15 * mb, 50.0)
+            for hook, walls in (("instrument()", inst_w), ("install()", auto_w)):
+                mi = statistics.median(walls) * 1e6
+                over = mi - mb
+                report(f"{name}: {hook} median per call (wall)", f"bare {mb:.1f} us, {hook} {mi:.1f} us, "
+                       f"+{over:.1f} us (+{100 * over / mb:.1f}%)", f"<= +{allowed:.1f} us (max of 15%, 50 us)",
+                       allowed / over if over > 0 else float("inf"))
+    book.close()
+
+
 def _record(book: Ledger, i: int) -> None:
     book.record(provider="openai", operation="chat", model="gpt-4o-2024-08-06", agent_id=f"agent-{i % 20}",
                 ticket_id=f"T-{i % 5000}", customer_id=f"cust-{i % 300}", input_tokens=1000 + i % 500,
@@ -202,15 +263,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--totals-rows", type=int, default=1_000_000)
     parser.add_argument("--postgres", default=os.environ.get("ATTRLINT_TEST_POSTGRES_URL"))
+    parser.add_argument("--only", default="wrapper,sdks,ingest,totals",
+                        help="comma-separated parts to run: wrapper, sdks, ingest, totals")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="attrlint-bench-"))
     os.chdir(tmp)
     try:
         print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        bench_wrapper(args.calls, tmp)
-        bench_ingest(f"sqlite:///{tmp / 'ingest.db'}", args.rows, 50_000, "SQLite", spill_dir=tmp / "spill")
-        if args.postgres:
+        parts = set(args.only.split(","))
+        if "wrapper" in parts:
+            bench_wrapper(args.calls, tmp)
+        if "sdks" in parts:
+            bench_sdks(args.calls // 3, tmp)
+        if "ingest" in parts:
+            bench_ingest(f"sqlite:///{tmp / 'ingest.db'}", args.rows, 50_000, "SQLite", spill_dir=tmp / "spill")
+        if "ingest" in parts and args.postgres:
             schema = f"attrlint_bench_{os.getpid()}"
             sep = "&" if "?" in args.postgres else "?"
             try:
@@ -221,9 +289,10 @@ def main() -> None:
 
                 with psycopg.connect(args.postgres, autocommit=True) as conn:
                     conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        else:
+        elif "ingest" in parts:
             print("PostgreSQL ingest: skipped (pass --postgres URL or set ATTRLINT_TEST_POSTGRES_URL)")
-        bench_totals(args.totals_rows, tmp)
+        if "totals" in parts:
+            bench_totals(args.totals_rows, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("\n| metric | value | target | ratio |\n|---|---|---|---:|")

@@ -11,8 +11,10 @@ only `user_id`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -41,9 +43,13 @@ def stable_id(ts_us: int, *parts: str) -> str:
 
 def begin(settings: Settings, operation: str, body: dict[str, Any], *,
           call_metadata: Any = None) -> Call | None:
-    """The call's attribution; None (send it as it is, unrecorded) if attrlint itself fails."""
+    """The call's attribution; None (send it as it is, unrecorded) if attrlint itself fails. The
+    framework run it belongs to may set some of the settings (an instrumented litellm Router's)."""
+    scope = context.current_scope()
+    if scope is not None and scope.overrides:
+        settings = _overridden(settings, scope.overrides)
     try:
-        return Call(settings, operation, body, call_metadata=call_metadata)
+        return Call(settings, operation, body, call_metadata=call_metadata, scope=scope)
     except AttributionError:
         raise
     except Exception as exc:
@@ -69,8 +75,22 @@ def check_metadata(settings: Settings, operation: str, call_meta: Any) -> None:
                                    reason=f"metadata key {key!r} is not a string")
 
 
-def gather(settings: Settings, call_meta: Any) -> tuple[dict[str, str], str | None, tuple[str, ...]]:
-    """(attribution fields, where the agent came from, required fields missing)."""
+_CURRENT: Any = object()
+
+
+def _overridden(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    cache = overrides.setdefault("_cache", {})
+    found = cache.get(id(settings))
+    if found is None or found[0] is not settings:
+        found = cache[id(settings)] = (settings, dataclasses.replace(
+            settings, **{k: v for k, v in overrides.items() if k != "_cache"}))
+    return found[1]  # type: ignore[no-any-return]
+
+
+def gather(settings: Settings, call_meta: Any, scope: Any = _CURRENT) -> tuple[dict[str, str], str | None,
+                                                                               tuple[str, ...]]:
+    """(attribution fields, where the agent came from, required fields missing). `scope` is the
+    framework run the call belongs to (default: the one in progress here)."""
     fields: dict[str, str] = {}
     source = "instrument"
     canonical = settings.canonical  # type: ignore[attr-defined]
@@ -80,6 +100,14 @@ def gather(settings: Settings, call_meta: Any) -> tuple[dict[str, str], str | No
         fields[canonical(key) or key] = value
     if "agent_id" in fields and fields["agent_id"] != settings.agent_id:
         source = "context"
+    framework = framework_fields(scope)
+    if framework:
+        for key, value in framework.items():
+            name = canonical(key) if isinstance(key, str) else None
+            if name is not None and value is not None:  # a framework's own keys (ls_*, ...) are not ours
+                if name == "agent_id":
+                    source = "call"
+                fields[name] = str(value)
     if isinstance(call_meta, Mapping):
         for key, value in call_meta.items():
             if value is not None and isinstance(key, str):
@@ -95,6 +123,26 @@ def gather(settings: Settings, call_meta: Any) -> tuple[dict[str, str], str | No
     fields = {k: v for k, v in fields.items() if not is_placeholder(v)}
     missing = tuple(f for f in settings.required(fields.get("agent_id")) if f not in fields)
     return fields, agent_source, missing
+
+
+def framework_fields(scope: Any = _CURRENT) -> Mapping[str, Any] | None:
+    """What the framework run in progress says about the call: a LangChain run's
+    `config["metadata"]` or a litellm call's `metadata=` (their scopes), else the metadata of the
+    current openai-agents trace (`RunConfig(trace_metadata=...)`, when tracing is on)."""
+    if scope is _CURRENT:
+        scope = context.current_scope()
+    if scope is not None:
+        return scope.fields
+    agents_scope = sys.modules.get("agents.tracing.scope")
+    if agents_scope is not None:
+        try:
+            trace = agents_scope.Scope.get_current_trace()
+        except Exception:  # noqa: BLE001 - another version of the agents SDK: no trace metadata
+            return None
+        metadata = getattr(trace, "metadata", None)
+        if isinstance(metadata, Mapping):
+            return metadata
+    return None
 
 
 class Call:
@@ -115,7 +163,7 @@ class Call:
     )
 
     def __init__(self, settings: Settings, operation: str, body: dict[str, Any], *,
-                 call_metadata: Any = None) -> None:
+                 call_metadata: Any = None, scope: Any = _CURRENT) -> None:
         self.settings = settings
         self.operation = operation
         self.done = False
@@ -123,7 +171,11 @@ class Call:
         self.on_response: Callable[[Call, Any, Any], None] | None = None  # set by the SDK's hook
         call_meta = body.get("metadata") if call_metadata is None else call_metadata
         check_metadata(settings, operation, call_meta)
-        fields, self.agent_source, missing = gather(settings, call_meta)
+        if scope is _CURRENT:
+            scope = context.current_scope()
+        fields, self.agent_source, missing = gather(settings, call_meta, scope)
+        if scope is not None:
+            scope.claimed = True  # recorded here: the framework's own recorder leaves it alone
         if missing and settings.strict:
             raise AttributionError(missing, agent_id=fields.get("agent_id"),
                                    operation=f"{settings.provider} {operation}")

@@ -51,6 +51,13 @@ def prompt_tokens(model: str | None, body: Mapping[str, Any]) -> int:
     return count_text(model, "\n".join(texts)) + overhead
 
 
+def content_tokens(model: str | None, value: Any) -> int:
+    """Estimated tokens of the text in `value` (a string, parts, contents...): an embedding's input."""
+    texts: list[str] = []
+    _texts(value, texts)
+    return count_text(model, "\n".join(texts))
+
+
 def _texts(value: Any, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(value)

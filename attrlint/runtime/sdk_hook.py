@@ -1,14 +1,31 @@
-"""`install()`: record every `openai` and `anthropic` call in the process, whoever made the client.
+"""`install()`: record every model call in the process, whoever made the client.
 
-Frameworks (openai-agents, pydantic-ai, LangChain, ...) build their own SDK clients, so there is
-no client to hand to `instrument()`. `install()` instead wraps the SDKs' base `request` method at
-class level (`SyncAPIClient.request` and `AsyncAPIClient.request` of each SDK). Every resource
-method of both SDKs (`create`, `parse`, `stream`, `with_raw_response`, `with_streaming_response`)
-reaches the network through it, and it is looked up on the class at call time, so clients
-created before `install()` are covered as well as those created after.
+Frameworks (openai-agents, pydantic-ai, LangChain, crewai, dspy, ...) build their own SDK
+clients, so there is no client to hand to `instrument()`. `install()` instead hooks each SDK
+where every one of its requests passes, through the SDK's own extension point where it has one:
 
-The hook reuses `call.Call`, the same attribution and recording `instrument()` uses. A
-client made by `instrument()` records its own calls, so the hook lets them through untouched and
+* openai and anthropic: their base `request` method at class level (`SyncAPIClient.request`
+  and `AsyncAPIClient.request` of each SDK). Every resource method of both SDKs (`create`,
+  `parse`, `stream`, `with_raw_response`, `with_streaming_response`) reaches the network through
+  it, and it is looked up on the class at call time, so clients created before `install()` are
+  covered as well as those created after;
+* boto3 `bedrock-runtime` clients: botocore's event handlers, registered on each client at its
+  first call (attrlint.runtime.sdks.bedrock);
+* google-genai: its client's request methods (attrlint.runtime.sdks.genai);
+* mistralai: its SDK hooks, registered on each client at its first request (sdks.mistral);
+* cohere: its HTTP client's `request` and `stream` (sdks.cohere);
+* litellm: a `CustomLogger` in `litellm.callbacks`, for every provider litellm reaches over its
+  own HTTP clients; a call it makes through the openai SDK is recorded there instead, once,
+  with litellm's `metadata=` (sdks.litellm);
+* LangChain, openai-agents and pydantic-ai: the attribution their runs carry
+  (`config["metadata"]`, `RunConfig(trace_metadata=...)`, an agent's `metadata`) reaches the SDK
+  hook underneath (sdks.langchain, sdks.agents, sdks.pydantic_ai).
+
+An SDK that is not imported yet is hooked when the program imports it (attrlint.runtime.imports):
+`install()` itself imports none of them.
+
+The hooks reuse `call.Call`, the same attribution and recording `instrument()` uses. A
+client made by `instrument()` records its own calls, so the hooks let them through untouched and
 each call is recorded once. Each client's settings (key fingerprint, key variable name, registry
 agent) are worked out on its first covered call and kept on the instance.
 """
@@ -17,14 +34,17 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 import logging
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from attrlint.runtime.settings import Settings, client_settings
+from attrlint.runtime import imports
+from attrlint.runtime.settings import Settings, client_settings, key_fingerprint, settings_for
 
 log = logging.getLogger("attrlint.runtime")
 
@@ -35,15 +55,28 @@ TARGETS: tuple[tuple[str, str, str, str], ...] = (
     ("anthropic", "anthropic._base_client", "SyncAPIClient", "request"),
     ("anthropic", "anthropic._base_client", "AsyncAPIClient", "request"),
 )
+# (module whose import makes the SDK hookable, the attrlint module that hooks it)
+INTEGRATIONS: tuple[tuple[str, str], ...] = (
+    ("botocore.client", "attrlint.runtime.sdks.bedrock"),
+    ("google.genai._api_client", "attrlint.runtime.sdks.genai"),
+    ("mistralai.client.basesdk", "attrlint.runtime.sdks.mistral"),
+    ("cohere.core.http_client", "attrlint.runtime.sdks.cohere"),
+    ("litellm", "attrlint.runtime.sdks.litellm"),
+    ("langchain_core.callbacks.manager", "attrlint.runtime.sdks.langchain"),
+    ("agents.run", "attrlint.runtime.sdks.agents"),
+    ("pydantic_ai.agent", "attrlint.runtime.sdks.pydantic_ai"),
+)
 _CACHE_ATTR = "_attrlint_auto"
 
 
 @dataclass(frozen=True)
 class Installed:
-    """What `install()` did: the methods it wraps and those it could not (with the reason)."""
+    """What `install()` did: the methods it wraps, those it could not (with the reason), and the
+    SDK modules it hooks when the program imports them."""
 
     patched: tuple[str, ...]
     unpatched: tuple[tuple[str, str], ...]
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass
@@ -55,9 +88,11 @@ class _Options:
     config: Any = None  # read on the first covered call, then shared by every client
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _originals: dict[tuple[type, str], Any] = {}
-_state: dict[str, Any] = {"options": None, "report": None, "generation": 0}
+_watching: list[tuple[str, Any]] = []  # the import hooks install() waits on
+_undo: list[Any] = []  # what uninstall() calls to take out the other hooks (litellm's logger, ...)
+_state: dict[str, Any] = {"options": None, "report": None, "generation": 0, "patched": []}
 
 
 def install(*, ledger: Any = None, strict: bool | None = None, agent_id: str | None = None) -> Installed:
@@ -100,7 +135,13 @@ def install(*, ledger: Any = None, strict: bool | None = None, agent_id: str | N
             _originals[(cls, method)] = original
             setattr(cls, method, wrapper)
             patched.append(name)
-        report = Installed(tuple(patched), tuple(unpatched))
+        _state["patched"] = patched
+        for module_name, integration in INTEGRATIONS:
+            if module_name in sys.modules or importlib.util.find_spec(module_name.partition(".")[0]) is not None:
+                hook = functools.partial(_hook_integration, integration)
+                _watching.append((module_name, hook))
+                imports.when_imported(module_name, hook)
+        report = Installed(tuple(patched), tuple(unpatched), _waiting())
         _state["report"] = report
     if unpatched:
         detail = "; ".join(f"{name} ({why})" for name, why in unpatched)
@@ -116,13 +157,32 @@ def uninstall() -> None:
         for (cls, method), original in _originals.items():
             setattr(cls, method, original)
         _originals.clear()
+        for module_name, hook in _watching:
+            imports.cancel(module_name, hook)
+        _watching.clear()
+        for undo in _undo:
+            try:
+                undo()
+            except Exception:  # put back what can be
+                log.warning("attrlint: could not undo a hook", exc_info=True)
+        _undo.clear()
+        _call_cache.clear()
+        _state["patched"] = []
         _state["options"] = None
         _state["report"] = None
 
 
 def installed() -> Installed | None:
-    """What the active `install()` patched, or None."""
-    return _state["report"]  # type: ignore[no-any-return]
+    """What the active `install()` has patched so far (SDKs imported since included), or None."""
+    report = _state["report"]
+    if report is None:
+        return None
+    return Installed(tuple(_state["patched"]), report.unpatched, _waiting())
+
+
+def _waiting() -> tuple[str, ...]:
+    watched = {name for name, _ in INTEGRATIONS}
+    return tuple(name for name in imports.waiting() if name in watched)
 
 
 def _unsupported(original: Any) -> str | None:
@@ -141,13 +201,89 @@ def _unsupported(original: Any) -> str | None:
     return None
 
 
+# -- the other SDKs -------------------------------------------------------------------------------
+
+class Hooks:
+    """What an SDK's integration module gets from `install()`: the settings to record a client's
+    calls with, the settings for a call that has no client (litellm's), and class-level patching
+    that `uninstall()` undoes."""
+
+    @staticmethod
+    def settings_of(client: Any) -> Settings | None:
+        return _client_settings(client)
+
+    @staticmethod
+    def settings_for(family: str, base_url: Any, api_key: str | None, provider: str | None = None) -> Settings | None:
+        options = _state["options"]
+        if options is None:
+            return None
+        try:
+            return _call_settings(options, family, base_url, api_key, provider)
+        except Exception:  # never break the SDK: the call goes through unrecorded
+            log.warning("attrlint: cannot record a %s call", family, exc_info=True)
+            return None
+
+    @staticmethod
+    def patch(owner: type, name: str, make_wrapper: Any) -> str:
+        """Replace `owner.name` by `make_wrapper(original)`; `uninstall()` puts the original back."""
+        cls = owner
+        original = cls.__dict__[name]
+        if getattr(original, "__attrlint_wrapped__", False):
+            return f"{cls.__module__}.{cls.__qualname__}.{name}"
+        wrapper = make_wrapper(original)
+        wrapper.__attrlint_wrapped__ = True
+        qualified = f"{cls.__module__}.{cls.__qualname__}.{name}"
+        with _lock:
+            _originals[(cls, name)] = original
+            setattr(cls, name, wrapper)
+            _state.setdefault("patched", []).append(qualified)
+        return qualified
+
+    @staticmethod
+    def on_uninstall(undo: Any) -> None:
+        with _lock:
+            _undo.append(undo)
+
+    @staticmethod
+    def active() -> bool:
+        return _state["options"] is not None
+
+
+def _hook_integration(integration: str, module: Any) -> None:
+    if _state["options"] is None:
+        return  # uninstalled meanwhile
+    hooked = importlib.import_module(integration)
+    hooked.install(Hooks)
+
+
+_call_cache: dict[tuple[Any, ...], Settings] = {}
+
+
+def _call_settings(options: _Options, family: str, base_url: Any, api_key: str | None,
+                   provider: str | None) -> Settings:
+    key = (options.generation, family, str(base_url) if base_url else None, key_fingerprint(api_key), provider)
+    cached = _call_cache.get(key)
+    if cached is not None:
+        return cached
+    if options.config is None:
+        from attrlint.core.config import config_from_env_or_cwd
+
+        options.config = config_from_env_or_cwd()
+    settings = settings_for(family, base_url, api_key, agent_id=options.agent_id, ledger=options.ledger,
+                            strict=options.strict, config=options.config, provider=provider)
+    if len(_call_cache) > 1024:
+        _call_cache.clear()
+    _call_cache[key] = settings
+    return settings
+
+
 # -- the hook -------------------------------------------------------------------------------------
 
 def _client_settings(client: Any) -> Settings | None:
     """The settings to record this client's calls with; None when attrlint leaves it alone
     (not installed, or an instrument()ed client that records itself)."""
     options = _state["options"]
-    if options is None or getattr(client, "_attrlint_settings", None) is not None:
+    if options is None or client.__dict__.get("_attrlint_settings") is not None:
         return None
     try:
         return _settings(client, options)
@@ -158,7 +294,8 @@ def _client_settings(client: Any) -> Settings | None:
 
 def _settings(client: Any, options: _Options) -> Settings:
     cached = client.__dict__.get(_CACHE_ATTR)
-    api_key = getattr(client, "api_key", None)
+    # (read from the instance: a botocore client's __getattr__ would emit an event for it)
+    api_key = client.__dict__.get("api_key")
     if cached is not None and cached[0] == options.generation and cached[1] == api_key:
         return cached[2]  # type: ignore[no-any-return]
     if options.config is None:

@@ -103,22 +103,63 @@ def key_env_names(key: str | None) -> str | None:
 
 
 def family_of(client: Any) -> str:
-    """The SDK family of a client object, or TypeError naming the clients `instrument` takes."""
-    root = type(client).__module__.split(".", 1)[0]
+    """The SDK family of a client object (the catalogue's SDK name), or TypeError naming the
+    clients `instrument` takes."""
+    module = type(client).__module__
+    root = module.split(".", 1)[0]
     if root in ("openai", "anthropic") and hasattr(client, "copy") and hasattr(client, "request"):
         return root
-    raise TypeError(f"attrlint.instrument: {type(client).__module__}.{type(client).__name__} is not an openai or "
-                    "anthropic client (OpenAI, AsyncOpenAI, AzureOpenAI, Anthropic, AsyncAnthropic, AnthropicBedrock, "
-                    "AnthropicVertex, AnthropicFoundry and their async forms); frameworks built on them: install()")
+    if root == "botocore":  # aiobotocore's async clients are not hooked (its event streams are async)
+        model = getattr(getattr(client, "meta", None), "service_model", None)
+        if getattr(model, "service_name", None) == "bedrock-runtime":
+            return "bedrock"
+    if module.startswith("google.genai") and (hasattr(client, "_api_client") or hasattr(client, "_http_options")):
+        return "google-genai"
+    if root == "mistralai" and hasattr(client, "sdk_configuration"):
+        return "mistral"
+    if root == "cohere" and hasattr(client, "_client_wrapper"):
+        return "cohere"
+    if root == "litellm" and type(client).__name__ == "Router":
+        return "litellm"
+    raise TypeError(f"attrlint.instrument: {module}.{type(client).__name__} is not a client attrlint records "
+                    "(openai's and anthropic's clients, Azure, Bedrock, Vertex and Foundry ones included; a boto3 "
+                    "bedrock-runtime client; google.genai.Client; mistralai's Mistral; cohere's clients; "
+                    "litellm.Router); for frameworks built on them, and litellm's functions: install()")
 
 
 def base_url_of(client: Any, family: str) -> Any:
     """Where a client sends its requests."""
+    if family == "bedrock":
+        return client.meta.endpoint_url
+    if family == "google-genai":
+        options = getattr(getattr(client, "_api_client", client), "_http_options", None)
+        return getattr(options, "base_url", None)
+    if family == "mistral":
+        try:
+            return client.sdk_configuration.get_server_details()[0]
+        except Exception:  # noqa: BLE001 - an unusual configuration: no provider from its URL
+            return None
+    if family == "cohere":
+        wrapper = client._client_wrapper
+        return wrapper.get_base_url() if hasattr(wrapper, "get_base_url") else None
     return getattr(client, "base_url", None)
 
 
 def api_key_of(client: Any, family: str) -> str | None:
-    key = getattr(client, "api_key", None)
+    """The key a client authenticates with (for its fingerprint and variable name only), when it
+    holds one as a string: AWS's access key id, never its secret."""
+    if family == "bedrock":
+        credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
+        key = getattr(credentials, "access_key", None)
+    elif family == "google-genai":
+        key = getattr(getattr(client, "_api_client", client), "api_key", None)
+    elif family == "mistral":
+        security = getattr(client.sdk_configuration, "security", None)
+        key = getattr(security, "api_key", None)
+    elif family == "cohere":
+        key = getattr(client._client_wrapper, "_token", None)
+    else:
+        key = getattr(client, "api_key", None)
     return key if isinstance(key, str) else None
 
 

@@ -11,6 +11,8 @@ received so far, counted locally and marked `estimated`."""
 from __future__ import annotations
 
 import json
+import logging
+import sys
 import weakref
 from collections.abc import Iterator
 from decimal import Decimal
@@ -27,6 +29,7 @@ from attrlint.runtime.usage import (
 )
 
 _ZERO = Decimal(0)
+log = logging.getLogger("attrlint.runtime")
 
 
 class Call(Protocol):
@@ -171,9 +174,17 @@ class StreamUsage:
 
 
 def _ending(exc: BaseException) -> str:
-    """`error` when the provider reported an error; `incomplete` when the stream broke off."""
-    return "error" if getattr(exc, "status_code", None) is not None or getattr(exc, "body", None) is not None \
-        else "incomplete"
+    """`error` when the provider reported an error (an HTTP status, an error event: Stainless's,
+    httpx's and the Fern and Speakeasy SDKs' `status_code`, botocore's `response["Error"]`,
+    google-genai's `APIError`); `incomplete` when the stream broke off."""
+    if getattr(exc, "status_code", None) is not None or getattr(exc, "body", None) is not None:
+        return "error"
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        return "error"
+    if type(exc).__module__.startswith("google.genai") and getattr(exc, "code", None) is not None:
+        return "error"
+    return "incomplete"
 
 
 def observe_stream(stream: Any, call: Call) -> None:
@@ -404,3 +415,162 @@ def _hook_async(response: Any, call: Call) -> None:
     response.iter_lines = lines
     response.json = as_json
     response.text = as_text
+
+
+# -- streams of the other SDKs (Bedrock, Gemini, Mistral, Cohere) -----------------------------------
+
+def end_of_stream(call: Call, status: str, *, model: Any, request_id: str | None, tokens: Tokens,
+                  text: str = "", extra: dict[str, int] | None = None, tier: str | None = None) -> None:
+    """Record a stream's end the way `StreamUsage.end` does for the Stainless SDKs: a stream that
+    ended without its usage is `incomplete`, billed for the prompt and the text received so far,
+    counted locally and marked estimated."""
+    if call.done:
+        return
+    estimated = False
+    if status == "ok" and not any(tokens):
+        status = "incomplete"
+    if not any(tokens) and status in ("incomplete", "error", "failed"):
+        from attrlint.runtime.estimate import count_text, prompt_tokens
+
+        name = str(model or call.body.get("model") or "")
+        tokens = (prompt_tokens(name, call.body), 0, 0, count_text(name, text), 0)
+        estimated = any(tokens)
+    billed = any(tokens) or extra
+    call.record(status=status, model=model or call.body.get("model"), request_id=request_id, tokens=tokens,
+                service_tier=tier, extra=extra, estimated=estimated, cost=None if billed else _ZERO)
+
+
+def ending(exc: BaseException) -> str:
+    """The status of a stream that raised `exc`: `error` when the provider reported one
+    (an HTTP status or an error event), `incomplete` when the connection broke off."""
+    return _ending(exc)
+
+
+def observe_iterator(inner: Iterator[Any], see: Any, end: Any) -> Iterator[Any]:
+    """`inner`'s items, each shown to `see(item)` first; `end(status, exc)` when it is exhausted
+    (`ok`), raises, or is closed or dropped before its end (`incomplete`)."""
+    try:
+        for item in inner:
+            _see(see, item)
+            yield item
+    except GeneratorExit:
+        end("incomplete", None)
+        raise
+    except BaseException as exc:
+        end(_ending(exc), exc)
+        raise
+    end("ok", None)
+
+
+async def observe_async_iterator(inner: Any, see: Any, end: Any) -> Any:
+    """The async form of `observe_iterator`."""
+    try:
+        async for item in inner:
+            _see(see, item)
+            yield item
+    except GeneratorExit:
+        end("incomplete", None)
+        raise
+    except BaseException as exc:
+        end(_ending(exc), exc)
+        raise
+    end("ok", None)
+
+
+def _see(see: Any, item: Any) -> None:
+    try:
+        see(item)
+    except Exception:  # reading usage must never break the caller's stream
+        log.warning("attrlint: could not read a stream event", exc_info=True)
+
+
+class SSEWatcher:
+    """Reads server-sent events out of the raw bytes of a response as they pass by, for a hook
+    that sees the HTTP response rather than the SDK's parsed events (Mistral's, Cohere's).
+    `on_event(data)` gets each `data:` payload decoded from JSON; `[DONE]` sets `finished`."""
+
+    __slots__ = ("buffer", "finished", "on_event")
+
+    def __init__(self, on_event: Any) -> None:
+        self.on_event = on_event
+        self.buffer = b""
+        self.finished = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        if b"\n" not in chunk:
+            return
+        *lines, self.buffer = self.buffer.split(b"\n")
+        for line in lines:
+            self._line(line.strip())
+
+    def close(self) -> None:
+        if self.buffer:
+            self._line(self.buffer.strip())
+            self.buffer = b""
+
+    def _line(self, line: bytes) -> None:
+        if not line.startswith(b"data:"):
+            return
+        payload = line[5:].strip()
+        if payload == b"[DONE]":
+            self.finished = True
+            return
+        if not payload:
+            return
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        _see(self.on_event, data)
+
+
+def watch_response(response: Any, feed: Any, end: Any, finished: Any) -> None:
+    """Read a streaming httpx (or httpx2) response's body as the caller reads it: `feed(chunk)`
+    for each chunk; `end(status)` when the body is exhausted (`ok`), breaks off (`error` or
+    `incomplete`), or is closed before its end (`ok` if `finished()` says the usage was seen, else
+    `incomplete`). A body already read whole is fed at once."""
+    if hasattr(response, "_content"):
+        feed(response._content)
+        end("ok")
+        return
+    module = sys.modules[type(response).__module__.split(".", 1)[0]]
+    inner = response.stream
+
+    if isinstance(inner, module.AsyncByteStream) and not isinstance(inner, module.SyncByteStream):
+        class Watched(module.AsyncByteStream):  # type: ignore[name-defined,misc]
+            async def __aiter__(self) -> Any:
+                try:
+                    async for chunk in inner:
+                        _see(feed, chunk)
+                        yield chunk
+                except BaseException as exc:
+                    if not isinstance(exc, GeneratorExit):
+                        end(_ending(exc))
+                    raise
+                end("ok")
+
+            async def aclose(self) -> None:
+                end("ok" if finished() else "incomplete")
+                await inner.aclose()
+
+        response.stream = Watched()
+        return
+
+    class WatchedSync(module.SyncByteStream):  # type: ignore[name-defined,misc]
+        def __iter__(self) -> Any:
+            try:
+                for chunk in inner:
+                    _see(feed, chunk)
+                    yield chunk
+            except BaseException as exc:
+                if not isinstance(exc, GeneratorExit):
+                    end(_ending(exc))
+                raise
+            end("ok")
+
+        def close(self) -> None:
+            end("ok" if finished() else "incomplete")
+            inner.close()
+
+    response.stream = WatchedSync()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 from support import fake_api
 from support.fake_api import MockAPI
+from support.keys import fake_anthropic_key, fake_google_key, fake_key, fake_openai_key
 from support.ledgers import sqlite_ledger
+
+# litellm fetches its model price map and other catalogues from GitHub, unless told to use its own copies
+os.environ.setdefault("LITELLM_OFFLINE_MODE", "True")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# ... and sends its async requests over aiohttp unless told to use httpx, which the fakes answer
+os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +59,13 @@ def anthropic_client(api: MockAPI) -> Any:
 @pytest.fixture
 def async_anthropic_client(api: MockAPI) -> Any:
     return fake_api.anthropic_client(api, asynchronous=True)
+
+
+@pytest.fixture
+def provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake keys in the variables litellm and the frameworks read when given none."""
+    monkeypatch.setenv("OPENAI_API_KEY", fake_openai_key())
+    monkeypatch.setenv("ANTHROPIC_API_KEY", fake_anthropic_key())
+    monkeypatch.setenv("GEMINI_API_KEY", fake_google_key())
+    monkeypatch.setenv("COHERE_API_KEY", fake_key("", 40))
+    monkeypatch.setenv("MISTRAL_API_KEY", fake_key("", 32))

@@ -190,3 +190,46 @@ def test_dall_e_images_are_counted_and_recorded_unpriced_never_at_zero(openai_cl
         client.images.generate(model="dall-e-3", prompt="a cat", size="1024x1024", quality="hd")
     record = only(ledger)
     assert (record.status, record.cost, record.usage_extra) == ("unpriced", None, {"images": 1})
+
+
+def test_a_completed_background_response_is_not_reported_pending_nor_counted_twice(api, openai_client, ledger):
+    """The pending row stays (the ledger only appends); its result, under the same request id,
+    is the one that costs; reports count the call once and no longer as pending."""
+    from attrlint.ledger.reports.apart import apart
+
+    client = instrument(openai_client, agent_id="research", ledger=ledger)
+    with attribution(ticket_id="T-9", customer_id="acme"):
+        client.responses.create(model="gpt-4o", input="long job", background=True)
+    ledger.flush()
+    assert apart(ledger).pending == 1
+    client.responses.retrieve("resp_bg")
+    client.responses.retrieve("resp_bg")
+    ledger.flush()
+    assert apart(ledger).pending == 0
+    finished = [r for r in rows(ledger) if r.status != "pending"]
+    assert len(finished) == 1 and finished[0].cost > 0
+    assert sum(ledger.totals("ticket").values()) == finished[0].cost
+
+
+@pytest.mark.parametrize("hook", ["instrument", "install"])
+@pytest.mark.parametrize("read", ["json", "iter_lines"])
+@pytest.mark.parametrize("family", ["openai", "anthropic"])
+def test_with_streaming_response_read_without_parse_is_recorded(api, ledger, hook, read, family):
+    client = fake_api.openai_client(api) if family == "openai" else fake_api.anthropic_client(api)
+    if hook == "instrument":
+        client = instrument(client, agent_id="triage", ledger=ledger)
+    else:
+        install(ledger=ledger, agent_id="triage")
+    if family == "openai":
+        opened = client.chat.completions.with_streaming_response.create(model="gpt-4o", messages=MESSAGES)
+    else:
+        opened = client.messages.with_streaming_response.create(model="claude-sonnet-4-6", max_tokens=50,
+                                                               messages=MESSAGES)
+    with attribution(ticket_id="T-1", customer_id="acme"), opened as response:
+        body = getattr(response, read)()
+        if read == "iter_lines":
+            body = list(body)
+    assert body
+    record = only(ledger)
+    assert (record.status, record.input_tokens) == ("ok", 1000 if family == "openai" else 1600)
+    assert record.cost > 0

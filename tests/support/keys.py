@@ -39,6 +39,11 @@ def fake_azure_key() -> str:
     return secrets.token_hex(16)
 
 
+def fake_aws_access_key() -> str:
+    """An AWS access key id: AKIA and 16 upper-case letters or digits."""
+    return "AK" + "IA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+
+
 def redacted(key: str) -> str:
     """How attrlint shows a key of ordinary length: its first six and last four characters."""
     return f"{key[:6]}…{key[-4:]}"
