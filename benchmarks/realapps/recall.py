@@ -102,6 +102,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--misses", action="store_true", help="list every missed call site")
     parser.add_argument("--sample-out", type=Path, help="write the precision sample here (CSV)")
+    parser.add_argument("--sample-codes", help="draw the sample from these codes only (comma-separated)")
     args = parser.parse_args()
 
     apps = load_apps()
@@ -177,7 +178,11 @@ def main() -> int:
           f"({len(attribution)} attribution, by code: "
           f"{dict(sorted(Counter(f.code for _, f in production_findings).items()))})")
     rng = random.Random(args.seed)
-    sample = rng.sample(production_findings, min(args.sample, len(production_findings)))
+    pool = production_findings
+    if args.sample_codes:
+        wanted = set(args.sample_codes.split(","))
+        pool = [(n, f) for n, f in production_findings if f.code in wanted]
+    sample = rng.sample(pool, min(args.sample, len(pool)))
     if args.sample_out:
         with open(args.sample_out, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
