@@ -32,8 +32,9 @@ class Prefilter:
       or `responses`) and a call of a billable method, a client constructor or a factory
       (`create(`, `completion(`, `OpenAI(`, ...);
     - `attrlint` (the runtime's attribution blocks);
-    - an environment read (`environ`/`getenv`) of a key-shaped name that names a vendor,
-      or of a key declared in the configuration;
+    - an environment read (`environ`/`getenv`) or a settings class (`Settings`) with a
+      key-shaped name that names a vendor (or is built by an f-string), or a key declared in
+      the configuration;
     - a literal in one of the catalogue's key formats;
     - a call of a configured wrapper.
     """
@@ -62,7 +63,7 @@ class Prefilter:
             return True
         if "attrlint" in text:
             return True
-        if ("environ" in text or "getenv" in text) and self._env_key(text):
+        if ("environ" in text or "getenv" in text or "Settings" in text) and self._env_key(text):
             return True
         if (self.key_prefixes is None or any(p in text for p in self.key_prefixes)) \
                 and self.catalogue.key_regex.search(text):
@@ -82,6 +83,8 @@ class Prefilter:
                     start -= 1
                 while end < len(low) and (low[end] == "_" or low[end].isalnum()):
                     end += 1
+                if start and low[start - 1] == "}" and is_key_shaped(text[start:end]):
+                    return True  # f"{PROVIDER}_API_KEY": a name built from a constant
                 names.add(text[start:end])
                 at = low.find(needle, end)
         vendor_of = self.catalogue.vendor_of_env
