@@ -6,17 +6,17 @@ plugins and gitleaks' per-rule entropy thresholds decide. The random part (the *
 what follows the format's literal prefix (`sk-proj-`, `sk-ant-api03-`, `AIza`, `AKIA`). A
 body is a fixture when any of these holds:
 
-- it repeats a unit: `000…0`, `abc123abc123…`, `deadbeef` × 8;
+- it repeats a unit (at least twice): `000…0`, `abc123abc123…`, `DEADBEEFDEADBEEF`;
 - its Shannon entropy is below `min(3.0, log2(len) - 2)` bits per character (2.0 for the
   16 characters of an AWS key id, 3.0 from 32 characters on): `0…01`, `test` + `x` × 40;
 - at least half of it is runs of three or more sequential or repeated characters
   (`abcdefghijklmnopqrstuvwxyz1234567890`, `AAAABBBB…`), also counted over every other
-  character (`a1b2c3d4…`) for bodies of 24 characters or more;
+  character (`A1B2C3D4…`) for bodies of 16 characters or more;
 - it holds a test marker (`test`, `fake`, `dummy`, `example`, `sample`, `mock`, `demo`,
   `placeholder`, `invalid`, `redacted`, `changeme`, `notreal`, `secret`, `your`) as a word of
   its own (`-test-`, `_fake_`, at either end before `-`/`_`), or a marker of five letters or
   more at either end (`…7EXAMPLE`);
-- from 24 characters on, at least half of it is common English words (`thisisnotarealkey…`).
+- at least half of it is common English words (`thisisnotarealkey…`).
 
 Randomly generated keys in every format of the catalogue pass all five: on 220,000 keys
 drawn uniformly from each format (`benchmarks/realapps/key_fixtures.py` prints the
@@ -39,7 +39,7 @@ ENTROPY_CEILING = 3.0  # bits per character a body of 32 characters or more must
 RUN_SHARE = 0.5  # share of a body in sequential or repeated runs that makes it a fixture
 RUN_LENGTH = 3  # the shortest run that counts
 WORD_SHARE = 0.5  # share of a body in common English words that makes it a fixture
-LONG_BODY = 24  # the word and every-other-character tests apply from this length on
+SHORTEST = 16  # the word and every-other-character tests apply from this length on (every format's)
 
 MARKERS = ("test", "fake", "dummy", "example", "sample", "mock", "demo", "placeholder", "invalid",
            "redacted", "changeme", "notreal", "secret", "your")
@@ -55,9 +55,10 @@ _WORDS = tuple(sorted({
     "something", "abcd", "abcdef", "qwerty", "password", "pass", "word", "hello", "world", "foo", "bar",
     "baz", "lorem", "ipsum", "proj", "account", "access", "private", "public", "default", "just", "only",
     "some", "none", "null", "empty", "unused", "local", "dev", "prod", "staging", "development",
-    "production", "goes", "put", "own", "use", "the", "and", "for", "with", "from", "is",
+    "production", "goes", "put", "own", "use", "the", "and", "for", "with", "from", "docs", "only",
 }, key=len, reverse=True))
-_VERSION_PART = re.compile(r"^[A-Za-z]{0,4}\d{1,2}[-_]")  # `03-` of `sk-ant-api03-`, `v1-` of `sk-or-v1-`
+# what may follow the literal prefix before the random part: `-`, `03-` of `sk-ant-api03-`, `v1-` of `sk-or-v1-`
+_VERSION_PART = re.compile(r"^[-_]?(?:[A-Za-z]{0,4}\d{1,2}[-_])?")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def entropy(text: str) -> float:
 
 def _period(text: str) -> int:
     n = len(text)
-    for p in range(1, n // 3 + 1):
+    for p in range(1, n // 2 + 1):
         if text[:n - p] == text[p:]:
             return p
     return 0
@@ -133,14 +134,14 @@ def fixture_reason(body: str) -> str | None:
     if entropy(body) < min(ENTROPY_CEILING, math.log2(n) - 2):
         return "too few distinct characters"
     share = run_share(body)
-    if n >= LONG_BODY:
+    if n >= SHORTEST:
         share = max(share, (run_share(body[0::2]) + run_share(body[1::2])) / 2)
     if share >= RUN_SHARE:
         return "sequential or repeated characters"
     marker = _DELIMITED_MARKER.search(body) or _END_MARKER.search(body)
     if marker:
         return f"test marker {marker.group(0)!r}"
-    if n >= LONG_BODY and word_share(body) >= WORD_SHARE:
+    if n >= SHORTEST and word_share(body) >= WORD_SHARE:
         return "dictionary words"
     return None
 

@@ -428,8 +428,10 @@ class Analyzer(ast.NodeVisitor):
         return prefix, case_sensitive
 
     def _fields(self, node: ast.ClassDef, info: ClassInfo, settings: tuple[str | None, bool] | None) -> None:
-        """Annotated fields: those typed Optional with a default of None (a key there may be
-        None at run time), and, in a settings class, the environment variable each reads."""
+        """The fields of a settings class: the environment variable each reads, and those typed
+        Optional with a default of None (a key there is None when its variable is unset)."""
+        if settings is None:
+            return
         for stmt in node.body:
             if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
                 continue
@@ -448,14 +450,14 @@ class Analyzer(ast.NodeVisitor):
             optional = (_is_optional(stmt.annotation) and isinstance(default, ast.Constant)
                         and default.value is None)
             env = ""
-            if settings is not None and (aliases or settings[0] is not None):
+            if aliases or settings[0] is not None:
                 prefix, case_sensitive = settings
                 names = aliases or [(f"{prefix}{name}", stmt)]
                 for env_name, where in names:
                     env = env_name if case_sensitive else env_name.upper()
                     read = self._env_read(env, stmt.target, where, kind="setting", may_be_none=optional)
                     read.owner = f"{node.name}.{name}"
-            if optional:
+            if optional:  # filled from the environment, so None when the variable is unset
                 info.optional[name] = env
 
     def _proxy_of(self, node: ast.ClassDef) -> str:

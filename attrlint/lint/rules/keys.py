@@ -219,10 +219,10 @@ class GenericKeyEnv(Rule):
             if read.name not in generic:
                 continue
             if read.kind == "read":
-                fix, suggestion = self._fix(ctx, read)
+                fix, remedy = self._fix(ctx, read)
                 via = f" (the name comes from `{read.via}`)" if read.via else ""
-                ctx.report(self, read.node, f"`{read.name}` is the shared default key variable{via}: give each agent "
-                                            f"its own key, e.g. {suggestion}", fix=fix)
+                ctx.report(self, read.node, f"`{read.name}` is the shared default key variable{via}: {remedy}",
+                           fix=fix)
             elif read.kind == "setting":
                 ctx.report(self, read.node,
                            f"settings field `{read.owner}` reads the shared default key variable `{read.name}` "
@@ -242,8 +242,8 @@ class GenericKeyEnv(Rule):
 
     @staticmethod
     def _fix(ctx: FileContext, read: EnvRead) -> tuple[Edit | None, str]:
-        """The edit that reads the agent's registered key instead, and the suggestion to show."""
-        fallback = f"`{per_agent_name(read.name)}`"
+        """The edit that reads the agent's registered key instead, and what to do, in words."""
+        fallback = f"give each agent its own key, e.g. `{per_agent_name(read.name)}`"
         literal = read.literal
         if literal is None or ctx.cell is not None:
             return None, fallback
@@ -269,7 +269,7 @@ class GenericKeyEnv(Rule):
         prefix = text[:text.index(quote)]
         quote = quote * 3 if text[len(prefix):].startswith(quote * 3) else quote
         edit = Edit(line, col, end_line, end_col, f"{prefix}{quote}{candidates[0]}{quote}", safe=False)
-        return edit, f"`{candidates[0]}`, agent `{agent}`'s registered key"
+        return edit, f"read agent `{agent}`'s own key, `{candidates[0]}`"
 
 
 def _literal(read: EnvRead) -> bool:
@@ -286,8 +286,8 @@ class SilentKeyFallback(Rule):
     summary = "A key argument that may be None, so the SDK silently uses the shared key"
     what = ("Finds a client built with a key that may be None at run time: `os.getenv(\"X\")` or "
             "`os.environ.get(\"X\")` without a default (directly, through a local name or `self.x`), "
-            "`a or os.getenv(\"X\")`, and a field typed `Optional` with a default of None "
-            "(`settings.key`, `self.config.key` of a class in the same file). When `api_key` is "
+            "`a or os.getenv(\"X\")`, and a pydantic settings field typed `Optional` with a default "
+            "of None (`settings.key` of a `BaseSettings` class in the same file). When `api_key` is "
             "None, the SDK reads its default variable (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, ...), "
             "so an unset per-agent variable silently bills the shared key. A check that stops the "
             "code first (`if not key: raise ...`, `assert key`) or an enclosing `if key:` clears it.")
