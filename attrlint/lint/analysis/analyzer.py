@@ -831,6 +831,8 @@ class Analyzer(ast.NodeVisitor):
                 break
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1:
+            self._mark_checks(node.args[0])  # bool(os.getenv("X")): is it set?
         func = self.ev(node.func)
         if isinstance(func, QName):
             name = func.name
