@@ -55,7 +55,7 @@ _WORDS = tuple(sorted({
     "something", "abcd", "abcdef", "qwerty", "password", "pass", "word", "hello", "world", "foo", "bar",
     "baz", "lorem", "ipsum", "proj", "account", "access", "private", "public", "default", "just", "only",
     "some", "none", "null", "empty", "unused", "local", "dev", "prod", "staging", "development",
-    "production", "goes", "put", "own", "use", "the", "and", "for", "with", "from", "docs", "only",
+    "production", "goes", "put", "own", "use", "the", "and", "for", "with", "from", "docs",
 }, key=len, reverse=True))
 # what may follow the literal prefix before the random part: `-`, `03-` of `sk-ant-api03-`, `v1-` of `sk-or-v1-`
 _VERSION_PART = re.compile(r"^[-_]?(?:[A-Za-z]{0,4}\d{1,2}[-_])?")
