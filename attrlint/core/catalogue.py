@@ -25,6 +25,8 @@ class Vendor:
     generic_key_envs: tuple[str, ...]
     key_formats: tuple[tuple[str, re.Pattern[str]], ...]
     base_url_envs: tuple[str, ...] = ()
+    ambiguous_key_envs: tuple[str, ...] = ()  # generic variables the vendor's other APIs use too
+    llm_words: tuple[str, ...] = ()  # words that show a file uses the vendor's LLMs
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class ClientSpec:
     default_key_env: str  # "" when the client authenticates another way
     key_params: tuple[str, ...]
     vendor: str = ""  # who bills, when not the SDK's vendor (a framework's provider classes)
+    key_position: int | None = None  # the positional argument that carries the key, if any
 
 
 @dataclass(frozen=True)
@@ -296,6 +299,8 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             generic_key_envs=tuple(spec.get("generic-key-envs", [])),
             key_formats=tuple(formats),
             base_url_envs=tuple(spec.get("base-url-envs", [])),
+            ambiguous_key_envs=tuple(spec.get("ambiguous-key-envs", [])),
+            llm_words=tuple(spec.get("llm-words", [])),
         )
     sdks: dict[str, Sdk] = {}
     clients: dict[str, ClientSpec] = {}
@@ -322,6 +327,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
                 default_key_env=c.get("default-key-env", ""),
                 key_params=tuple(c.get("key-params", ["api_key"])),
                 vendor=c.get("vendor", ""),
+                key_position=c.get("key-position"),
             )
             sdk_clients.append(cs)
             clients[cs.name] = cs

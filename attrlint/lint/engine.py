@@ -185,6 +185,8 @@ class Linter:
         refs = []
         generic = self.catalogue.generic_envs
         for read in ctx.module.env_reads:
+            if read.kind not in ("read", "setting"):
+                continue  # a write, or a value saved to restore it later
             vendor = read.vendor or self.catalogue.vendor_of_env(read.name)
             registered = read.name in self.config.keys
             if not (read.flows_into_client or registered or (vendor and is_key_shaped(read.name))):

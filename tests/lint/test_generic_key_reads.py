@@ -33,7 +33,7 @@ def found(lint):
     ("OPENAI_API_KEY: str | None = None", True),
     ("anthropic: str = Field(alias='ANTHROPIC_API_KEY')", True),
     ("gemini: str = Field(validation_alias='GEMINI_API_KEY')", True),
-    ("google: str = Field(validation_alias=AliasChoices('GOOGLE_KEY_SUPPORT', 'GOOGLE_API_KEY'))", True),
+    ("llm: str = Field(validation_alias=AliasChoices('MISTRAL_KEY_SUPPORT', 'MISTRAL_API_KEY'))", True),
     ("openai_key_support: str", False),
     ("model_name: str = 'gpt-4o'", False),
     ("openai_api_key: ClassVar[str] = 'x'", False),
@@ -294,3 +294,33 @@ def test_fallback_message():
         'silently uses the shared `OPENAI_API_KEY`: read it with `os.environ["OPENAI_KEY_SUPPORT"]` (fails loudly '
         "when unset) or check it before building the client")
     assert (finding.line, finding.column) == (3, 25)  # at the key argument
+
+
+def test_asserted_and_restored_values_are_not_reads(found):
+    source = """
+        import os
+
+        def test_env(self):
+            self.assertEqual(os.environ.get("ANTHROPIC_API_KEY"), "test-key")
+            saved = os.environ.get("OPENAI_API_KEY", "")
+            run()
+            os.environ["OPENAI_API_KEY"] = saved
+    """
+    assert found(source) == []
+
+
+def test_google_api_key_counts_only_next_to_gemini(found):
+    search = 'import os\nimport requests\nKEY = os.environ["GOOGLE_API_KEY"]\nCX = os.environ["GOOGLE_CX_KEY"]\n'
+    assert found(search) == []  # Custom Search's key
+    assert found("from google import genai\n" + search) == [4]
+    assert found('import os\nfrom langchain_google_genai import ChatGoogleGenerativeAI\n'
+                 'llm = ChatGoogleGenerativeAI(google_api_key=os.getenv("GOOGLE_API_KEY"))\n') == [3]
+
+
+@pytest.mark.parametrize(("source", "lines"), [
+    ("import cohere\nclient = cohere.Client(self.api_key)\n", []),  # the key, positionally
+    ("import cohere\nclient = cohere.ClientV2()\n", [2]),
+    ('import os, voyageai\nclient = voyageai.Client(os.environ["VOYAGE_API_KEY"])\n', [2]),
+])
+def test_keys_passed_positionally(found, source, lines):
+    assert found(source) == lines

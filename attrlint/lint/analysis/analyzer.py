@@ -694,7 +694,12 @@ class Analyzer(ast.NodeVisitor):
             owner = self.ev(target.value)
             if isinstance(owner, QName) and owner.name == "os.environ":
                 found = self._env_name(target.slice)
-                if found is not None:  # os.environ["OPENAI_API_KEY"] = ...: every library in the process uses it
+                saved = [m.read for m in (value.members if isinstance(value, UnionVal) else (value,))
+                         if isinstance(m, EnvVal) and found is not None and m.read.name == found[0]]
+                if saved:  # `old = os.environ.get(X)` ... `os.environ[X] = old`: saved and restored
+                    for read in saved:
+                        read.kind = "saved"
+                elif found is not None:  # os.environ["OPENAI_API_KEY"] = ...: every library in the process uses it
                     self._env_read(found[0], target.slice, target, via=found[1], kind="write", value=value_node)
             key = str_const(target.slice)
             if isinstance(owner, DictVal):
@@ -833,6 +838,9 @@ class Analyzer(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1:
             self._mark_checks(node.args[0])  # bool(os.getenv("X")): is it set?
+        elif isinstance(node.func, ast.Attribute) and node.func.attr.startswith("assert"):
+            for arg in node.args:  # self.assertEqual(os.environ.get("X"), "v"): compared, not used
+                self._mark_checks(arg)
         func = self.ev(node.func)
         if isinstance(func, QName):
             name = func.name
@@ -1141,6 +1149,10 @@ class Analyzer(ast.NodeVisitor):
             if kw.arg in spec.key_params:
                 key_arg, key_param = kw.value, kw.arg
                 break
+        position = spec.key_position
+        if (key_arg is None and position is not None and len(node.args) > position
+                and not any(isinstance(a, ast.Starred) for a in node.args[:position + 1])):
+            key_arg, key_param = node.args[position], spec.key_params[0]  # `cohere.Client(key)`
         star = any(kw.arg is None for kw in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args)
         explicit_none = isinstance(key_arg, ast.Constant) and key_arg.value is None  # `api_key=None` is no key
         self.module.constructions.append(

@@ -166,9 +166,11 @@ class GenericKeyEnv(Rule):
             "`setdefault`, `putenv`, `update`) is reported with its own message, unless the value is "
             "a literal (a test's fake value) or the same function points the vendor's base URL "
             "(`ANTHROPIC_BASE_URL`) at another server, whose key it then is. `del os.environ[X]`, "
-            "`os.environ.pop`, `X in os.environ` and reads that are only tested (`if "
-            "os.getenv(\"OPENAI_API_KEY\"):`) or compared are not reads. Bedrock and Vertex clients "
-            "authenticate through cloud credentials and are exempt.")
+            "`os.environ.pop`, `X in os.environ`, reads that are only tested (`if "
+            "os.getenv(\"OPENAI_API_KEY\"):`), compared or asserted, and a value saved to be written "
+            "back are not reads. `GOOGLE_API_KEY` also keys Google's other APIs (Custom Search): it "
+            "counts only where it flows into a client or the file names Gemini or Vertex AI. Bedrock "
+            "and Vertex clients authenticate through cloud credentials and are exempt.")
     why = ("One shared variable means one key for every service that runs with it: the invoice "
            "cannot be split by agent, one leak rotates everyone, and one runaway loop exhausts "
            "everyone's rate limit. Setting it in code is worse: every library in the process then "
@@ -216,7 +218,7 @@ class GenericKeyEnv(Rule):
     def check(self, ctx: FileContext) -> None:
         generic = ctx.catalogue.generic_envs
         for read in ctx.module.env_reads:
-            if read.name not in generic:
+            if read.name not in generic or _other_api(ctx, read):
                 continue
             if read.kind == "read":
                 fix, remedy = self._fix(ctx, read)
@@ -270,6 +272,16 @@ class GenericKeyEnv(Rule):
         quote = quote * 3 if text[len(prefix):].startswith(quote * 3) else quote
         edit = Edit(line, col, end_line, end_col, f"{prefix}{quote}{candidates[0]}{quote}", safe=False)
         return edit, f"read agent `{agent}`'s own key, `{candidates[0]}`"
+
+
+def _other_api(ctx: FileContext, read: EnvRead) -> bool:
+    """A variable the vendor's other APIs use too (`GOOGLE_API_KEY` keys Custom Search), in a
+    file that shows no sign of the vendor's LLMs: not the shared LLM key."""
+    vendor = ctx.catalogue.vendors.get(ctx.catalogue.generic_envs[read.name])
+    if vendor is None or read.name not in vendor.ambiguous_key_envs or read.flows_into_client:
+        return False
+    text = ctx.source.lower()
+    return not any(word in text for word in vendor.llm_words)
 
 
 def _literal(read: EnvRead) -> bool:
