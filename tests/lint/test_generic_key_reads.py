@@ -324,3 +324,14 @@ def test_google_api_key_counts_only_next_to_gemini(found):
 ])
 def test_keys_passed_positionally(found, source, lines):
     assert found(source) == lines
+
+
+@pytest.mark.parametrize(("source", "lines"), [
+    ('import os\nkey = os.getenv("OPENAI_API_KEY")\nif not key:\n    raise SystemExit("set OPENAI_API_KEY")\n', []),
+    ('import os\n\ndef main():\n    key = os.getenv("GEMINI_API_KEY")\n    if not key or len(key) < 20:\n'
+     '        print(f"too short: {len(key)}")\n', []),
+    ('import os\nkey = os.getenv("OPENAI_API_KEY")\nif not key:\n    raise SystemExit(1)\nclient = make(key)\n', [2]),
+    ('import os\nKEY = os.environ.get("OPENAI_API_KEY")\n\ndef headers():\n    return {"Authorization": f"Bearer {KEY}"}\n', [2]),
+])
+def test_a_value_only_tested_after_it_is_read_is_a_check(found, source, lines):
+    assert found(source) == lines

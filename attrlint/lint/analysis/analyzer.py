@@ -136,6 +136,8 @@ class Analyzer(ast.NodeVisitor):
         self._truthy: list[set[str]] = [set()]  # names an enclosing `if name:` proved set
         self._class_infos: dict[str, ClassInfo] = {}  # "<local>.qual" -> info
         self._settings: dict[str, tuple[str, bool]] = {}  # settings class qual -> (env_prefix, case_sensitive)
+        self._scope_nodes: list[ast.AST] = []  # the module, then each enclosing function
+        self._bound_reads: list[tuple[EnvRead, str, ast.AST]] = []  # `key = os.getenv(X)`: (read, name, scope)
         self.narrowed: list[dict[str, Value]] = [{}]  # isinstance() checks in force: expression -> value
         self._roots = frozenset(m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules)
         self._sdk_modules = frozenset(m for sdk in catalogue.sdks.values() for m in sdk.modules)
@@ -167,7 +169,11 @@ class Analyzer(ast.NodeVisitor):
 
     # entry point
     def run(self, tree: ast.Module) -> Module:
+        self._scope_nodes.append(tree)
         self.visit(tree)
+        for read, name, scope in self._bound_reads:
+            if read.kind == "read" and _only_tested(name, scope):
+                read.kind = "check"  # `key = os.getenv(X)` then only `if not key: ...`: a check, not a use
         for read in self.module.env_reads:
             if read.kind == "write" and (read.scope, self.cat.generic_envs.get(read.name)) in self._redirects:
                 read.redirected = True  # this scope points the SDK at another server: its key, not the vendor's
@@ -612,6 +618,7 @@ class Analyzer(ast.NodeVisitor):
         every += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
         self.quals.append(node.name)
         qual = ".".join(self.quals)
+        self._scope_nodes.append(node)
         self.funcs.append(FuncInfo(
             qual=qual, params=[a.arg for a in args],
             kwonly=[a.arg for a in node.args.kwonlyargs],
@@ -632,6 +639,7 @@ class Analyzer(ast.NodeVisitor):
         self.classes = saved_classes
         returned = self.returns.pop()
         info = self.funcs.pop()
+        self._scope_nodes.pop()
         self.quals.pop()
         wrapper = self.wrappers.get(qual)
         if wrapper is not None:
@@ -672,6 +680,9 @@ class Analyzer(ast.NodeVisitor):
         for target in node.targets:
             self._assign(target, node.value, value)
             self._record_str(target, node.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(value, EnvVal) \
+                and value.read.call is node.value:
+            self._bound_reads.append((value.read, node.targets[0].id, self._scope_nodes[-1]))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -1692,6 +1703,33 @@ def _stops(body: list[ast.stmt]) -> bool:
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         return name in ("exit", "quit", "abort", "fail", "skip")
     return False
+
+
+def _only_tested(name: str, scope: ast.AST) -> bool:
+    """Whether `name` is used in `scope`, and every use only tests it (`if not key`, `key is
+    None`, `assert key`, `len(key) < 20`): the value itself goes nowhere."""
+    parents: dict[int, ast.AST] = {}
+    loads = []
+    for node in ast.walk(scope):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads.append(node)
+    for load in loads:
+        node: ast.AST = load
+        while True:
+            parent = parents.get(id(node))
+            if isinstance(parent, ast.Call) and _call_name(parent.func) in ("len", "bool") and node in parent.args:
+                break  # its length or truth, not the key
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and node is parent.test:
+                break
+            if isinstance(parent, ast.Compare):
+                break
+            if isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)):
+                node = parent  # a test only if the whole expression is one
+                continue
+            return False
+    return bool(loads)  # a value never used here may be used by an importer
 
 
 def _tested(node: ast.expr) -> str | None:
