@@ -63,6 +63,28 @@ def check_app(root: Path, git_dir: Path) -> tuple[list, float]:
                 os.environ[name] = value
 
 
+def key_candidates(root: Path, git_dir: Path) -> list[tuple[str, str]]:
+    """(path, redacted match) of every key-format match in the tracked files ATR101 reads:
+    what it had to tell apart, keys from fixtures."""
+    from attrlint.core.catalogue import load_catalogue
+    from attrlint.core.redact import redact
+    from attrlint.lint.discovery import SOURCE_SUFFIXES, is_data_file
+
+    catalogue = load_catalogue()
+    listing = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True,
+                             env={**os.environ, "GIT_DIR": str(git_dir), "GIT_WORK_TREE": str(root)})
+    found = []
+    for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not name or not (name.endswith((*SOURCE_SUFFIXES, ".ipynb")) or is_data_file(name)):
+            continue
+        try:
+            text = (root / name).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        found += [(name, redact(m.group(0))) for m in catalogue.key_matches(text)]
+    return found
+
+
 def row(app: str, finding) -> dict[str, str]:
     return {"app": app, "path": finding.path.removeprefix("./"), "line": str(finding.line),
             "column": str(finding.column), "code": finding.code, "message": finding.message,
@@ -110,6 +132,7 @@ def main() -> int:
     apps = toml.loads((HERE / "apps.toml").read_text(encoding="utf-8"))["apps"]
     names = sorted(args.app or apps)
     rows: list[dict[str, str]] = []
+    candidates: list[tuple[str, str, str]] = []
     print(f"{'app':<18} " + " ".join(f"{c:>7}" for c in CODES) + f" {'seconds':>8}")
     with tempfile.TemporaryDirectory() as scratch:
         for name in names:
@@ -118,11 +141,15 @@ def main() -> int:
                 print(f"{name}: not materialised in {args.apps_dir} (run prepare.sh)", file=sys.stderr)
                 return 2
             findings, seconds = check_app(root, Path(scratch) / f"{name}.git")
+            candidates += [(name, path, shown) for path, shown in key_candidates(root, Path(scratch) / f"{name}.git")]
             counts = Counter(f.code for f in findings)
             rows += [row(name, f) for f in findings]
             print(f"{name:<18} " + " ".join(f"{counts[c]:>7}" for c in CODES) + f" {seconds:>8.1f}")
     totals = Counter(r["code"] for r in rows)
     print(f"{'all':<18} " + " ".join(f"{totals[c]:>7}" for c in CODES))
+    print(f"\nkey-format matches in the files ATR101 reads: {len(candidates)}; reported: {totals['ATR101']}")
+    for (app_name, shown), n in sorted(Counter((a, shown) for a, _, shown in candidates).items()):
+        print(f"  {app_name:<18} {shown} x{n}")
     print("\nATR101 findings (read every one):")
     for r in rows:
         if r["code"] == "ATR101":
