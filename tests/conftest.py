@@ -23,8 +23,12 @@ SUITE_SETTINGS = {"ATTRLINT_CACHE_DIR", "ATTRLINT_TEST_POSTGRES_URL", "ATTRLINT_
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never write a result cache into the work tree; never read one from an earlier test."""
+    """Never write a result cache into the work tree; never read one from an earlier test; keep
+    the cache's key in the suite's own user cache directory, never the real one."""
     monkeypatch.setenv("ATTRLINT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    user_cache = tmp_path_factory.getbasetemp() / "user-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
+    monkeypatch.setenv("LOCALAPPDATA", str(user_cache))
     monkeypatch.delenv("ATTRLINT_CONFIG", raising=False)
 
 

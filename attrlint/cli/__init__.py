@@ -59,3 +59,10 @@ def main() -> None:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader of our output went away (`attrlint check | head`): stop quietly, and keep
+        # the interpreter from failing again when it flushes stdout at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -100,7 +100,12 @@ def check_options(function):
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
                      help="Suppress findings recorded in this baseline (default: .attrlint-baseline.json if present)."),
         click.option("--no-baseline", is_flag=True, help="Report every finding, even those in a baseline file."),
-        click.option("--new-since", help="Report only findings on lines added or changed since this git ref."),
+        click.option("--new-since", help="Report only findings on lines added or changed since this git ref, "
+                                         "and every baseline entry or configuration change since it that "
+                                         "relaxes a check (ATR201, ATR202)."),
+        click.option("--allow-policy-changes", is_flag=True,
+                     help="With --new-since: show baseline and configuration relaxations as notes on stderr "
+                          "instead of failing on them."),
         click.option("--show-settings", is_flag=True,
                      help="Print the configuration that applies to the first path, with where each "
                           "value comes from, and exit."),
@@ -161,6 +166,7 @@ class Request:
     baseline_file: str | None
     no_baseline: bool
     new_since: str | None
+    allow_policy_changes: bool
     quiet: bool
     silent: bool
     verbose: bool
@@ -202,6 +208,8 @@ def _main(kw: dict[str, Any]) -> int:
         return EXIT_ERROR
     except click.ClickException:
         raise
+    except BrokenPipeError:
+        raise  # the reader went away (`attrlint check | head`): main() ends quietly
     except Exception as exc:  # noqa: BLE001 - the tool itself failed: say so, exit 2
         import traceback
 
@@ -235,7 +243,7 @@ def _request(kw: dict[str, Any]) -> Request:
         unsafe_fixes=kw["unsafe_fixes"], add_noqa=kw["add_noqa"], force_exclude=kw["force_exclude"],
         use_cache=not kw["no_cache"], cache_dir=kw["cache_dir"], jobs=kw["jobs"], timeout=kw["timeout"],
         today=kw["today"], baseline_file=kw["baseline_file"], no_baseline=kw["no_baseline"],
-        new_since=kw["new_since"], quiet=kw["quiet"] or kw["silent"], silent=kw["silent"], verbose=kw["verbose"],
+        new_since=kw["new_since"], allow_policy_changes=kw["allow_policy_changes"], quiet=kw["quiet"] or kw["silent"], silent=kw["silent"], verbose=kw["verbose"],
     )
 
 
@@ -326,8 +334,9 @@ def _show_files(request: Request, paths: list[str]) -> int:
 
 # -- filters, output and the exit status ------------------------------------------------------
 
-def _filter(request: Request, findings: list, files_mode: bool) -> tuple[list, int, list[str]]:
-    """The baseline and --new-since filters: (findings kept, suppressed by baseline, stale entries)."""
+def _filter(request: Request, findings: list, files_mode: bool, configs: list) -> tuple[list, int, list[str]]:
+    """The baseline and --new-since filters, then with --new-since the policy changes, which
+    neither filter hides: (findings kept, suppressed by baseline, stale entries)."""
     suppressed, stale = 0, []
     baseline_path = None
     if files_mode and not request.no_baseline:
@@ -340,6 +349,9 @@ def _filter(request: Request, findings: list, files_mode: bool) -> tuple[list, i
         request.debug(f"baseline {baseline_path}: {suppressed} findings suppressed")
     if request.new_since:
         findings = _new_since(findings, request.new_since)
+        changes = _policy_changes(request, configs, baseline_path)
+        if changes:
+            findings = sorted([*findings, *changes], key=lambda f: f.sort_key())
     return findings, suppressed, stale
 
 
@@ -351,6 +363,28 @@ def _new_since(findings: list, ref: str) -> list:
         return filter_new(findings, changed_lines(ref))
     except RuntimeError as exc:
         raise Fail(f"--new-since {ref}: {exc}") from None
+
+
+def _policy_changes(request: Request, configs: list, baseline_path: str | None) -> list:
+    """The baseline entries and configuration relaxations since --new-since's ref, as findings;
+    printed as notes instead (and no findings) with --allow-policy-changes."""
+    from attrlint.lint.policy import PolicyError, policy_findings
+
+    ref = request.new_since
+    try:
+        changes = policy_findings(ref, configs=configs, baseline=baseline_path, options=request.options)
+    except (RuntimeError, PolicyError) as exc:
+        if not request.allow_policy_changes:
+            raise Fail(f"--new-since {ref}: cannot compare the policy: {exc}; fix the file, or pass "
+                       "--allow-policy-changes to skip the comparison") from None
+        request.say(f"attrlint: warning: --new-since {ref}: cannot compare the policy: {exc}")
+        return []
+    if not request.allow_policy_changes:
+        return changes
+    for change in changes:
+        request.say(f"attrlint: policy change allowed by --allow-policy-changes: {change.path}:{change.line}: "
+                    f"{change.code} {change.message}")
+    return []
 
 
 def _render(request: Request, result, findings: list, *, suppressed: int, stale: list[str], colour: bool) -> str:
@@ -398,7 +432,7 @@ def _line_reader():
 def _report(request: Request, result, *, fixed: Counter, files_mode: bool, stream_err: bool = False) -> int:
     from attrlint.lint import formats as output
 
-    findings, suppressed, stale = _filter(request, result.findings, files_mode)
+    findings, suppressed, stale = _filter(request, result.findings, files_mode, result.configs)
     errors = list(result.errors)
     to_file = request.output_file is not None
     stream = sys.stderr if stream_err else sys.stdout

@@ -86,11 +86,18 @@ def open_ledger(url: str | None, config: Any = None, *, create: bool = False) ->
     from attrlint.ledger import Ledger, LedgerError
     from attrlint.ledger.pricing import Pricer
 
-    ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
+    try:
+        ledger = Ledger(url, pricer=Pricer.configured(config) if config is not None else None)
+    except LedgerError as exc:  # a malformed URL: named, its password redacted
+        raise Fail(str(exc)) from None
     sqlite_path = _sqlite_path(ledger.url)
     if sqlite_path is not None and not create and not sqlite_path.is_file():
         where = "set by --ledger" if url else ("from ATTRLINT_LEDGER_URL" if os.environ.get("ATTRLINT_LEDGER_URL")
                                                else "the default, .attrlint/ledger.db in the current directory")
+        waiting = ledger.pending_spill()
+        if waiting.files:  # recorded while the database could not be created: not lost
+            raise Fail(f"no ledger at {sqlite_path} ({where}) yet: {waiting.entries} row(s) recorded for it wait in "
+                       f"spill files in {waiting.directory}; run `attrlint ledger replay` to write them")
         raise Fail(f"no ledger at {sqlite_path} ({where}): nothing has been recorded there; pass the ledger the "
                    "runtime records to with --ledger or ATTRLINT_LEDGER_URL")
     try:
@@ -145,17 +152,52 @@ class LedgerCommand(click.Command):
             raise Fail(database_error(str(url), exc)) from None
 
 
+def ledger_notes(book: Any) -> list[str]:
+    """Warnings a report over `book` owes its reader: rows still waiting in spill files (not
+    in the totals yet), rows the database refused (quarantined, left out)."""
+    notes = []
+    try:
+        status = book.pending_spill()
+        if status.files:
+            notes.append(f"attrlint: warning: {status.entries} row(s) wait in {len(status.files)} spill file(s) in "
+                         f"{status.directory} and are not in these figures; run `attrlint ledger replay`")
+        quarantined = book.quarantine_count()
+        if quarantined:
+            notes.append(f"attrlint: warning: {quarantined} row(s) are quarantined (refused by the database) and not "
+                         "in these figures; `attrlint ledger check` lists why")
+    except Exception as exc:  # noqa: BLE001 - the report itself succeeded
+        notes.append(f"attrlint: warning: could not check for spill files or quarantined rows: {exc}")
+    return notes
+
+
+# OWASP CSV injection: a cell a spreadsheet would evaluate starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, prefixed with an apostrophe (OWASP); numbers
+    and other values unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_line(values: Sequence[Any]) -> str:
+    """One CSV record, without its line end. A value holding a carriage return or a newline is
+    quoted (the csv module quotes only the characters of its own line terminator)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(values)
+    return out.getvalue()[:-2]
+
+
 def render_table(headers: Sequence[str], rows: list[Sequence[Any]], fmt: str, title: str = "") -> str:
     """Rows as an aligned text table (numbers right-aligned), CSV, JSON or Markdown."""
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     if fmt == "json":
         return json.dumps([dict(zip(headers, row)) for row in cells], indent=2)
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(cells)
-        return out.getvalue().rstrip("\n")
+        return "\n".join([csv_line(headers)] + [csv_line([c if _is_number(c) else neutralise_formula(c) for c in row])
+                                                for row in cells])
     if fmt == "markdown":
         numeric = [all(_is_number(r[i]) for r in cells if r[i]) and any(r[i] for r in cells)
                    for i in range(len(headers))]

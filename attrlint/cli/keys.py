@@ -12,6 +12,7 @@ import click
 
 from attrlint.cli.common import (
     LedgerCommand,
+    ledger_notes,
     ledger_option,
     load_config,
     open_ledger,
@@ -186,8 +187,11 @@ def audit_keys(url, days, today, config_path, max_unattributed, output_format, v
     try:
         result = audit(config, book.records(since=history_start(today, days)), today=today, days=days,
                        max_unattributed=max_unattributed)
+        warnings = ledger_notes(book)
     finally:
         book.close()
+    for warning in warnings:  # rows in spill files or quarantined are not in the audit
+        click.echo(warning, err=True)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:

@@ -1,7 +1,9 @@
-"""`attrlint ledger`: cost reports, exports, repricing and invoice reconciliation.
+"""`attrlint ledger`: cost reports, exports, repricing, invoice reconciliation, spill replay
+and integrity checks.
 
-Exit codes: 0 done; 2 a usage, configuration or ledger error (the message names the file or
-key and what to do)."""
+Exit codes: 0 done; 1 `check`/`replay` found something to act on (a damaged database, rows
+still in spill files, damaged spill lines); 2 a usage, configuration or ledger error (one line
+naming the file, URL or key and what to do)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ import click
 from attrlint.cli.common import (
     Fail,
     LedgerCommand,
+    csv_line,
+    ledger_notes,
     ledger_option,
     load_config,
+    neutralise_formula,
     open_ledger,
     render_table,
     today_option,
@@ -58,7 +63,7 @@ class _LedgerGroup(click.Group):
 @click.group(cls=_LedgerGroup)
 @verbose_option
 def ledger(verbose: bool) -> None:
-    """Report, export, reprice and reconcile the cost ledger.
+    """Report, export, reprice and reconcile the cost ledger; replay spill files; check it.
 
     These commands read what the runtime recorded: a ledger that does not exist is an error
     (exit 2), never a new empty one; a database error is one line (--verbose for more)."""
@@ -92,8 +97,11 @@ def report(url: str | None, by: str, by2: str | None, since: str | None, until: 
         from attrlint.ledger.reports.apart import apart
 
         notes = apart(book, since=_date(since, "--since"), until=_date(until, "--until"), agent=agent).notes()
+        warnings = ledger_notes(book)
     finally:
         book.close()
+    for warning in warnings:  # on stderr, whatever the format: the figures leave these rows out
+        click.echo(warning, err=True)
     if fmt not in ("table", "markdown"):
         notes = []  # machine formats: `ledger export` has the rows, with their status and estimate flag
     if extra is not None:
@@ -129,6 +137,12 @@ def _notes(notes: list[str]) -> None:
             click.echo(f"note: {note}")
 
 
+# Columns whose text comes from callers: a spreadsheet must not run it (see neutralise_formula).
+_TEXT = ("provider", "operation", "model", "agent_id", "ticket_id", "customer_id", "metadata", "environment",
+         "price_source", "key_fingerprint", "request_id", "status", "key_env", "agent_source", "service_tier",
+         "host", "usage_extra", "batch_id")
+
+
 @ledger.command()
 @ledger_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
@@ -139,21 +153,22 @@ def _notes(notes: list[str]) -> None:
 def export(url: str | None, fmt: str, since: str | None, until: str | None, agent: str | None,
            output: str | None) -> None:
     """Every record, as CSV or JSON lines (an unpriced row has an empty cost; `estimated` marks
-    costs counted from a local token estimate)."""
+    costs counted from a local token estimate). In CSV, text that a spreadsheet would run as a
+    formula (starting with =, +, -, @, a tab or a carriage return) gets a leading apostrophe."""
     from attrlint.ledger.records import COLUMNS
 
     book = open_ledger(url)
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115 - stdout or a file, closed below
     try:
-        writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
-        if writer:
-            writer.writerow(COLUMNS)
+        if fmt == "csv":
+            out.write(csv_line(COLUMNS) + "\n")
         for record in book.records(since=_date(since, "--since"), until=_date(until, "--until"), agent=agent):
             row = record.as_dict()
-            if writer:
+            if fmt == "csv":
                 row["metadata"] = json.dumps(row["metadata"], sort_keys=True) if row["metadata"] else ""
                 row["usage_extra"] = json.dumps(row["usage_extra"], sort_keys=True) if row["usage_extra"] else ""
-                writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+                out.write(csv_line(["" if row[c] is None else neutralise_formula(row[c]) if c in _TEXT else row[c]
+                                    for c in COLUMNS]) + "\n")
             else:
                 out.write(json.dumps(row) + "\n")
     finally:
@@ -392,3 +407,83 @@ def _write_html(book: Any, path: str, today: dt.date, since: str | None, until: 
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise Fail(f"{path}: cannot write the HTML report: {exc.strerror}") from None
+
+
+# -- spill and integrity ------------------------------------------------------------------------------
+
+@ledger.command()
+@ledger_option
+@click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds (the rest stays "
+              "for the next replay).")
+def replay(url: str | None, timeout: float | None) -> None:
+    """Write the rows waiting in this ledger's spill files (kept while the database was down)
+    now. Files a running process still writes are left to it. Exit 1 when rows remain in spill
+    files or damaged spill lines were set aside."""
+    book = open_ledger(url, create=True)  # rows waiting for a database never created are written to it
+    try:
+        before = book.pending_spill()
+        stats = book.replay(timeout)
+        after = book.pending_spill()
+    finally:
+        book.close()
+    click.echo(f"replayed {stats.replayed} row(s) from {len(before.files)} spill file(s) in {before.directory}"
+               + (f" ({stats.duplicates} already in the ledger)" if stats.duplicates else "")
+               + (f"; {stats.quarantined} quarantined (see `attrlint ledger check`)" if stats.quarantined else ""))
+    problems = 0
+    if stats.damaged:
+        click.echo(f"attrlint: warning: {stats.damaged} damaged spill line(s) (torn or corrupt writes) could not be "
+                   f"read; set aside in {before.directory}/damaged-*.txt", err=True)
+        problems += 1
+    if after.files:
+        click.echo(f"attrlint: warning: {len(after.files)} spill file(s) ({after.entries} row(s)) remain: a running "
+                   "process still holds them, or the time ran out; run `attrlint ledger replay` again later",
+                   err=True)
+        problems += 1
+    sys.exit(1 if problems else 0)
+
+
+@ledger.command()
+@ledger_option
+@click.option("--quick", is_flag=True, help="SQLite `quick_check` (structure only) instead of the full "
+              "`integrity_check`.")
+def check(url: str | None, quick: bool) -> None:
+    """Check the ledger: the database's integrity (SQLite `integrity_check`), rows waiting in
+    spill files, damaged spill lines, quarantined rows. Exit 0 when sound, 1 when something
+    needs action, 2 when the ledger cannot be reached."""
+    from attrlint.ledger import Ledger, LedgerError
+
+    try:
+        book = Ledger(url)
+    except LedgerError as exc:
+        raise Fail(str(exc)) from None
+    try:
+        problems = book.check(quick=quick)
+        status = book.pending_spill()
+        quarantined = book.quarantined() if not problems else []
+    finally:
+        book.close()
+    found = 0
+    name = book.url if book.url.startswith("sqlite") else repr(book)
+    for problem in problems:
+        click.echo(f"{name}: damaged: {problem}")
+        found += 1
+    if problems:
+        click.echo(f"{name}: restore the file from a backup, or salvage its rows with `sqlite3 FILE .recover`")
+    if status.files:
+        click.echo(f"{status.directory}: {status.entries} row(s) in {len(status.files)} spill file(s) not yet in the "
+                   "ledger: run `attrlint ledger replay`")
+        found += 1
+    for path in status.damaged_files:
+        click.echo(f"{path}: damaged spill lines set aside (torn or corrupt writes); their rows were not replayed")
+        found += 1
+    if quarantined:
+        reasons: dict[str, int] = {}
+        for entry in quarantined:
+            reasons[entry.reason] = reasons.get(entry.reason, 0) + 1
+        click.echo(f"{len(quarantined)} row(s) quarantined (refused by the database; kept in attrlint_quarantine, "
+                   "left out of every total):")
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            click.echo(f"  {count:>6}  {reason}")
+    if not found:
+        click.echo("ledger sound" + (f"; {len(quarantined)} quarantined row(s)" if quarantined else ""), err=True)
+    sys.exit(1 if found else 0)

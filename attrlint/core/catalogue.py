@@ -50,6 +50,17 @@ class MetadataSpec:
     string_values: bool = False
     allowed_keys: tuple[str, ...] | None = None
 
+    @property
+    def carries_fields(self) -> bool:
+        """Attribution fields can travel in this argument (Anthropic's takes only `user_id`)."""
+        return self.allowed_keys is None
+
+
+def carries_fields(spec: MetadataSpec | None) -> bool:
+    """A call with this metadata argument can carry attribution fields in its arguments; when
+    it cannot, only an enclosing `with attribution(...)` or `instrument(...)` supplies them."""
+    return spec is not None and spec.carries_fields
+
 
 @dataclass(frozen=True)
 class Sdk:

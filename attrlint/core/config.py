@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -224,6 +225,8 @@ def read_table(path: Path) -> tuple[dict[str, Any], str]:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(path, None, "invalid TOML: nested too deeply to read") from None
     if Path(path).name == "pyproject.toml":
         table = data.get("tool", {}).get("attrlint")
         if table is not None and not isinstance(table, dict):
@@ -371,17 +374,49 @@ def _per_file_ignores(value: Any, path: Path | None) -> dict[str, tuple[str, ...
 
 
 def _header_line(text: str, prefix: tuple[str, ...], *parts: str) -> int:
-    """The 1-based line of the table header `[<prefix>.<parts>]` in `text`, else 1."""
-    pieces = [re.escape(p) for p in prefix] + [
-        r"(?:{0}|\"{0}\"|'{0}')".format(re.escape(p)) for p in parts
-    ]
-    pattern = re.compile(r"^[ \t]*\[\s*" + r"\s*\.\s*".join(pieces) + r"\s*\]", re.MULTILINE)
-    match = pattern.search(text)
-    if match:
-        return text.count("\n", 0, match.start()) + 1
-    # inline tables (`keys = { X = {...} }`) or a dotted key: find the name itself
-    match = re.search(r"^[ \t]*[\"']?" + re.escape(parts[-1]) + r"[\"']?\s*=", text, re.MULTILINE)
-    return text.count("\n", 0, match.start()) + 1 if match else 1
+    """The 1-based line of the table header `[<prefix>.<parts>]` in `text`, else of a
+    line-start key named `parts[-1]` (an inline table or dotted key), else 1."""
+    headers, names = _header_index(text)
+    line = headers.get((*prefix, *parts))
+    if line is None:
+        line = names.get(parts[-1], 1)
+    return line
+
+
+_HEADER = re.compile(r"^[ \t]*\[(?!\[)([^\]\n]*)\]", re.MULTILINE)
+_HEADER_PART = re.compile(r"\s*(?:\"([^\"\n]*)\"|'([^'\n]*)'|([A-Za-z0-9_-]+))\s*(\.|$)")
+_LINE_KEY = re.compile(r"^[ \t]*(?:\"([^\"\n]*)\"|'([^'\n]*)'|([A-Za-z0-9_-]+))[ \t]*=", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=8)
+def _header_index(text: str) -> tuple[dict[tuple[str, ...], int], dict[str, int]]:
+    """Every table header's dotted name and every line-start key of `text`, each mapped to its
+    first line: one pass over the file, however many keys the registry has."""
+    headers: dict[tuple[str, ...], int] = {}
+    names: dict[str, int] = {}
+    line, at = 1, 0
+    for match in _HEADER.finditer(text):
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        parts: list[str] = []
+        pos, body = 0, match.group(1)
+        while pos < len(body):
+            part = _HEADER_PART.match(body, pos)
+            if part is None:
+                parts = []
+                break
+            parts.append(next(g for g in part.groups()[:3] if g is not None))
+            pos = part.end()
+            if not part.group(4):
+                break
+        if parts and pos >= len(body.rstrip()):
+            headers.setdefault(tuple(parts), line)
+    line, at = 1, 0
+    for match in _LINE_KEY.finditer(text):
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        names.setdefault(next(g for g in match.groups() if g is not None), line)
+    return headers, names
 
 
 def _agents(value: Any, path: Path | None, text: str, prefix: tuple[str, ...]) -> dict[str, AgentConfig]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from attrlint.core.catalogue import Catalogue
+import re
+
+from attrlint.core.catalogue import Catalogue, key_prefixes
 
 
 def redact(secret: str) -> str:
@@ -16,17 +18,27 @@ def redact(secret: str) -> str:
 
 def redact_text(text: str, catalogue: Catalogue) -> str:
     """Replace every key-format match in `text` by its redacted form."""
+    prefixes = key_prefixes(catalogue.key_regex)
+    if prefixes is not None and not any(p in text for p in prefixes):
+        return text  # substring tests are far cheaper than the regex
     if not catalogue.key_regex.search(text):
         return text
     return catalogue.key_regex.sub(lambda m: redact(m.group(0)), text)
 
 
+_USERINFO = re.compile(r"(^|[/:])([^/:@\s]*):([^@/\s]+)@")
+
+
 def redact_url(url: str) -> str:
-    """A URL without its password, for messages."""
+    """A URL without its password, for messages; malformed ones too (`postgresql:/user:pw@host`)."""
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        password = None
+    if password:
+        netloc = parts.netloc.replace(f":{password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", url)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+import json
 import os
+import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
@@ -74,7 +76,7 @@ class CallRecord(NamedTuple):
     usage_extra: dict[str, int] | None = None  # other usage kinds, by genai-prices usage key
     estimated: bool = False  # token counts (and so the cost) partly estimated locally
     batch_id: str | None = None
-    id: str = ""  # set by `Ledger.submit`
+    id: str = ""  # a UUIDv7, set by `Ledger.submit` when empty
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class CostRecord:
     def as_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in COLUMNS}
         out["timestamp"] = self.timestamp.isoformat()
-        out["cost"] = None if self.cost is None else str(self.cost)
+        out["cost"] = None if self.cost is None else f"{self.cost:f}"  # never "0E-9"
         return out
 
 
@@ -138,23 +140,124 @@ def from_nanos(nanos: int | Decimal | None) -> Decimal | None:
     return (Decimal(nanos) / _NANOS_PER_USD).quantize(NANO)
 
 
-_ID_SALT = os.urandom(4).hex()
-_ID_COUNTER = itertools.count()
+_RANDOM_BATCH = 512  # 64-bit random numbers read from the operating system at once
+_random: Iterator[tuple[int]] = iter(())
+_prefix: tuple[int, str] = (-1, "")
 
 
-def _reseed() -> None:
-    global _ID_SALT
-    _ID_SALT = os.urandom(4).hex()
+def _refill() -> None:
+    global _random
+    _random = struct.iter_unpack(">Q", os.urandom(8 * _RANDOM_BATCH))
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reseed)
+if hasattr(os, "register_at_fork"):  # a forked child never reuses its parent's random bytes
+    os.register_at_fork(after_in_child=_refill)
 
 
-def new_id(ts_us: int) -> str:
-    """A time-ordered id: the microsecond, a per-process random salt, a per-process counter.
-    Appends to the primary-key index instead of scattering, unique across processes."""
-    return f"{ts_us:014x}{_ID_SALT}{next(_ID_COUNTER) & 0xFFFF:04x}"
+def new_id(ts_us: int | None = None) -> str:
+    """A UUIDv7 (RFC 9562) for a call made at `ts_us` (default now): 48 bits of Unix
+    milliseconds, 12 bits of sub-millisecond time (method 3 of the RFC), 62 random bits from the
+    operating system. Ids sort by time, so they append to the primary-key index instead of
+    scattering; the random bits keep them unique across processes, forks and hosts with no
+    counter to wrap (100,000 calls in one microsecond collide with odds of about 1 in 10^9).
+    Random bytes are read 4 KiB at a time: this is on the caller's path."""
+    global _prefix
+    if ts_us is None:
+        ts_us = now_us()
+    ms, us = divmod(max(ts_us, 0), 1000)
+    cached = _prefix
+    if cached[0] != ms:
+        head = f"{ms & 0xFFFF_FFFF_FFFF:012x}"
+        cached = _prefix = (ms, f"{head[:8]}-{head[8:]}-7")
+    try:
+        (rand,) = next(_random)
+    except StopIteration:
+        _refill()
+        (rand,) = next(_random)
+    tail = f"{(rand >> 2) | 0x8000_0000_0000_0000:016x}"  # the RFC 4122 variant, then 62 random bits
+    return f"{cached[1]}{us * 4096 // 1000:03x}-{tail[:4]}-{tail[4:]}"
+
+
+# -- values the stores can always take -----------------------------------------------------------
+# Text is normalised before it is written: NUL characters removed (PostgreSQL cannot store
+# them), invalid Unicode (lone surrogates) escaped as `\udXXX`, and over-long values cut to
+# the limit, ending in TRUNCATED. Identifier columns stay short enough for every index.
+
+TEXT_LIMIT = 512  # agent_id, ticket_id, customer_id, model, request_id, ... (characters)
+METADATA_VALUE_LIMIT = 4096  # each metadata value
+METADATA_KEY_LIMIT = 128  # each metadata key
+METADATA_FIELDS = 64  # metadata fields kept (by key order); the rest are counted in TRUNCATED_FIELDS
+TRUNCATED = "…[truncated]"
+TRUNCATED_FIELDS = "attrlint_truncated_fields"
+
+
+def clean_text(value: Any, limit: int = TEXT_LIMIT) -> str | None:
+    """`value` as text every backend stores: NUL removed, invalid Unicode escaped, at most
+    `limit` characters (cut ones end in TRUNCATED). None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(value) > limit:
+        value = value[:limit - len(TRUNCATED)] + TRUNCATED
+    return value
+
+
+def metadata_json(metadata: Any) -> str | None:
+    """Metadata as the JSON text stored for it (keys sorted), normalised like `clean_text`."""
+    if not metadata:
+        return None
+    if not isinstance(metadata, dict):
+        metadata = {"metadata": metadata}
+    items: dict[str, str] = {}
+    for key, value in metadata.items():
+        if value is None:
+            continue
+        name = clean_text(key, METADATA_KEY_LIMIT) or ""
+        items[name] = clean_text(value, METADATA_VALUE_LIMIT)  # type: ignore[assignment]
+    if len(items) > METADATA_FIELDS:
+        keys = sorted(items)
+        kept = {k: items[k] for k in keys[:METADATA_FIELDS]}
+        kept[TRUNCATED_FIELDS] = str(len(keys) - METADATA_FIELDS)
+        items = kept
+    return json.dumps(items, sort_keys=True, ensure_ascii=False) if items else None
+
+
+def usage_json(usage: Any) -> str | None:
+    """Other usage kinds (`{"input_audio_tokens": 120}`) as the JSON text stored for them;
+    TypeError or ValueError when a count is not a number."""
+    if not usage:
+        return None
+    return json.dumps({clean_text(k, METADATA_KEY_LIMIT): as_int(v) for k, v in dict(usage).items()}, sort_keys=True)
+
+
+def as_int(value: Any) -> int:
+    """A token count as an int (None is 0); TypeError or ValueError when it is not a number."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return int(value)
+
+
+def jsonable(value: Any) -> Any:
+    """`json.dumps(default=...)` for values kept in quarantine: exact text for what JSON lacks."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return repr(value)
 
 
 def now_us() -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path, PurePath
@@ -45,21 +46,46 @@ def key_of(finding: Finding, base: Path) -> Key:
 def load(path: str | Path) -> Counter[Key]:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, None, "baseline file not found; create it with `attrlint baseline`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, None, f"cannot read the baseline: {exc}; recreate it with `attrlint baseline`") from None
+    return parse(text, path)
+
+
+def parse(text: str, source: str | Path) -> Counter[Key]:
+    """The entries of a baseline's text; `source` names it in errors. Only JSON is read, and
+    every entry must be three strings and a positive count."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ConfigError(source, None, f"cannot read the baseline: {exc}; recreate it with `attrlint baseline`") from None
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, list):
-        raise ConfigError(path, None, "not an attrlint baseline (no `entries` list)")
+        raise ConfigError(source, None, "not an attrlint baseline (no `entries` list)")
     counts: Counter[Key] = Counter()
     for entry in entries:
-        try:
-            counts[(entry["path"], entry["code"], entry["hash"])] += int(entry.get("count", 1))
-        except (KeyError, TypeError, ValueError):
-            raise ConfigError(path, None, f"malformed baseline entry {entry!r}") from None
+        fields = [entry.get(name) for name in ("path", "code", "hash")] if isinstance(entry, dict) else []
+        count = entry.get("count", 1) if isinstance(entry, dict) else None
+        if (len(fields) != 3 or not all(isinstance(f, str) for f in fields) or not isinstance(count, int)
+                or isinstance(count, bool) or count < 1):
+            raise ConfigError(source, None, f"malformed baseline entry {str(entry)[:200]}; "
+                                            "recreate it with `attrlint baseline`")
+        counts[(fields[0], fields[1], fields[2])] += count
     return counts
+
+
+_HASH_LINE = re.compile(r'"hash"\s*:\s*"([^"]*)"')
+
+
+def entry_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each entry's hash in a baseline's text (the first, for a repeat)."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        for match in _HASH_LINE.finditer(line):
+            lines.setdefault(match.group(1), number)
+    return lines
 
 
 def dump(counts: Counter[Key], path: str | Path) -> int:

@@ -81,18 +81,24 @@ def iter_data_files(
             yield path
 
 
+# A checked-out repository's .git/config may name a program for core.fsmonitor, which
+# `git ls-files` would run: never let it.
+_SAFE_GIT = ("-c", "core.fsmonitor=false")
+
+
 def _git_visible(directory: str) -> set[str] | None:
     """Files git does not ignore under `directory` (tracked or untracked), or None outside git."""
     try:
         top = subprocess.run(
-            ["git", "-C", directory, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=10, check=False,
+            ["git", *_SAFE_GIT, "-C", directory, "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL,
         )
         if top.returncode != 0:
             return None
         listing = subprocess.run(
-            ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            capture_output=True, timeout=60, check=False,
+            ["git", *_SAFE_GIT, "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+             "--", "."],
+            capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -150,6 +156,14 @@ class Excluder:
         return self._directory(os.path.abspath(path))[2]
 
 
+def _not_regular(path: str, mode: int) -> str:
+    """The warning for a path that is not a regular file: reading a FIFO or a device would block
+    the run or never end."""
+    kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    return f"{path}: skipped: {kind}, not a regular file"
+
+
 def iter_files(
     paths: list[str],
     is_excluded: Callable[[str], bool],
@@ -187,6 +201,9 @@ def iter_files(
                 on_error(f"{given}: cannot read: broken symbolic link; fix or remove the link")
                 continue
             target = os.stat(given)
+            if not stat.S_ISREG(target.st_mode):
+                on_warning(_not_regular(given, target.st_mode))
+                continue
             if (target.st_dev, target.st_ino) not in seen_inodes:
                 seen_inodes.add((target.st_dev, target.st_ino))
                 yield given
@@ -239,10 +256,16 @@ def iter_files(
                     if link:
                         target = os.stat(path)
                         inode = (target.st_dev, target.st_ino)
+                        regular, mode = stat.S_ISREG(target.st_mode), target.st_mode
                     else:
                         inode = (device, entry.inode())
+                        regular = entry.is_file(follow_symlinks=False)
+                        mode = 0 if regular else entry.stat(follow_symlinks=False).st_mode
                 except OSError:
                     on_error(f"{path}: cannot read: broken symbolic link; fix or remove the link, or exclude it")
+                    continue
+                if not regular:
+                    on_warning(_not_regular(path, mode))
                     continue
                 if inode in seen_inodes:
                     continue

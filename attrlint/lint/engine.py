@@ -170,10 +170,13 @@ class Linter:
     def _suppress(self, findings: list[Finding], lines: list[str], path: str, keep_noqa: bool,
                   use: NoqaUse | None = None) -> list[Finding]:
         kept = []
+        seen: dict[int, str] = {}  # a line's noqa, read once however many findings it holds
         for finding in findings:
             noqa = NOQA_NONE
             if not keep_noqa and 0 < finding.line <= len(lines):
-                noqa = line_noqa(lines[finding.line - 1])
+                noqa = seen.get(finding.line)  # type: ignore[assignment]
+                if noqa is None:
+                    noqa = seen[finding.line] = line_noqa(lines[finding.line - 1])
             if self.suppressor.keep(finding.code, path, noqa):
                 kept.append(finding)
             elif use is not None and noqa and self.suppressor.keep(finding.code, path):
@@ -216,7 +219,7 @@ def summarise(ctx: FileContext) -> ModuleSummary:
                     supplies=dict(w.supplies), fixed=sorted(w.fixed), metadata_param=w.metadata_param,
                     forwards_kwargs=w.forwards_kwargs, meta_key=w.meta_key, label=w.label, where=w.where,
                     origin=position(w.call_node, w.qual) if w.call_node is not None else None,
-                    more=[position(n, w.qual) for n in w.more_calls])
+                    more=[position(n, w.qual) for n in w.more_calls], more_labels=list(w.more_labels))
         for w in module.wrappers]
     summary.calls = [
         CallFact(callee=c.callee, args=c.args, kwargs=c.kwargs, spreads=c.spreads, star=c.star,

@@ -72,6 +72,9 @@ def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
             "open and re-save it in Jupyter")
     except ValueError as exc:
         return linter.unparsable(path, 1, 1, f"invalid notebook: {exc}")
+    except RecursionError:
+        return linter.unparsable(path, 1, 1, "invalid notebook: JSON nested too deeply to read; "
+                                             "open and re-save it in Jupyter")
 
     joined, starts = [], []  # starts[i] = first line (1-based) of cell i in the joined text
     line = 1

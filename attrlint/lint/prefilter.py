@@ -22,6 +22,12 @@ def _call_of(names: set[str]) -> re.Pattern[str]:
     return re.compile(f"\\((?:{behind})")
 
 
+# Helpers that call the callable they are given (the analyser follows them: see
+# analysis/analyzer.py `_run_now` and `partial`/`sync_to_async`/`cast`).
+RUNNER_CALLS = frozenset({"partial", "sync_to_async", "to_thread", "run_sync", "run_in_executor",
+                          "run_in_threadpool", "cast"})
+
+
 class Prefilter:
     """Decides from the text alone, before any parse, whether a file can produce a finding
     or a project-wide fact. Plain substring tests (C speed) come first; regexes run only
@@ -30,7 +36,8 @@ class Prefilter:
     A file passes when it has any of:
     - an SDK module name (or a re-exporting module, or a duck-typed chain's `completions`
       or `responses`) and a call of a billable method, a client constructor or a factory
-      (`create(`, `completion(`, `OpenAI(`, ...);
+      (`create(`, `completion(`, `OpenAI(`, ...), or of a helper that calls a method it is
+      handed (`partial(`, `sync_to_async(`, `to_thread(`, `run_in_executor(`, `cast(`);
     - `attrlint` (the runtime's attribution blocks);
     - an environment read (`environ`/`getenv`) or a settings class (`Settings`) with a
       key-shaped name that names a vendor (or is built by an f-string), or a key declared in
@@ -52,6 +59,8 @@ class Prefilter:
         tails |= {name.split(".")[-1] for name in catalogue.functions}
         tails |= {attr for sdk in catalogue.sdks.values() for attr, _ in sdk.factories}
         tails |= {name.split(".")[-1] for name in getattr(catalogue, "factory_functions", {})}
+        # helpers handed a method to call now: `sync_to_async(client.audio.translations.create)(...)`
+        tails |= RUNNER_CALLS
         self.calls = _call_of(tails)
         wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
         self.wrapper_calls = _call_of(wrappers) if wrappers else None

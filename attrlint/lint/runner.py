@@ -196,12 +196,10 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
                                  stable_repr((linter.config, sorted(linter.codes))))
             cached = cache.project_lookup(key)
             if cached is not None:  # same files, same contents, same configuration: same findings
-                result.findings.extend(_apply_noqa(cached, uses) if uses is not None else cached)
+                _add_project_findings(result, _apply_noqa(cached, uses) if uses is not None else cached)
                 continue
         if cache is not None:  # summaries of cached files are decoded only now
-            for p in positions:
-                if from_cache[p]:
-                    result.results[p].summary = cache.summary_for(items[p][0])
+            _cached_summaries(result, items, positions, from_cache, cache, linters, jobs=jobs, timeout=timeout)
         ctx = ProjectContext(
             config=linter.config, catalogue=linter.catalogue, codes=linter.codes, strict=linter.strict,
             results=group, today=today,
@@ -209,9 +207,35 @@ def _project_phase(result: RunResult, items: list[tuple[str, int]], linters: dic
             analyse_fully=lambda paths, linter=linter: analyse_fully(linter, paths, jobs=jobs, timeout=timeout),
         )
         found = run_project_phase(ctx)
-        result.findings.extend(_apply_noqa(found, uses) if uses is not None else found)
+        _add_project_findings(result, _apply_noqa(found, uses) if uses is not None else found)
         if key is not None:
             cache.project_store(key, found)
+
+
+def _cached_summaries(result: RunResult, items: list[tuple[str, int]], positions: list[int], from_cache: list,
+                      cache, linters: dict[int, Linter], *, jobs: int, timeout: float) -> None:
+    """The module summaries of the files whose results came from the cache; a file whose
+    summary the cache has lost is analysed again for it."""
+    from attrlint.lint.cache import FactsLost
+
+    lost = []
+    for p in positions:
+        if from_cache[p]:
+            try:
+                result.results[p].summary = cache.summary_for(items[p][0])
+            except FactsLost:
+                lost.append(p)
+    for sub, keyed in lint_items([items[p] for p in lost], linters, jobs, timeout=timeout):
+        result.results[lost[sub]].summary = keyed[0].summary
+
+
+def _add_project_findings(result: RunResult, found: list[Finding]) -> None:
+    """Add the project phase's findings; one at the position and code of a per-file finding
+    replaces it (the project phase knows more, e.g. the callers of a helper)."""
+    at = {(f.path, f.line, f.column, f.code) for f in found}
+    if at:
+        result.findings = [f for f in result.findings if (f.path, f.line, f.column, f.code) not in at]
+    result.findings.extend(found)
 
 
 def analyse_fully(linter: Linter, paths: list[str], *, jobs: int, timeout: float) -> dict[str, FileResult]:

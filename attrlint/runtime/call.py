@@ -46,9 +46,27 @@ def begin(settings: Settings, operation: str, body: dict[str, Any], *,
         return Call(settings, operation, body, call_metadata=call_metadata)
     except AttributionError:
         raise
-    except Exception:
+    except Exception as exc:
+        if settings.strict:  # strict fails closed: what cannot be checked is not sent
+            raise AttributionError((), agent_id=settings.agent_id, operation=f"{settings.provider} {operation}",
+                                   reason=f"{type(exc).__name__}: {exc}"[:200]) from exc
         log.warning("attrlint: could not prepare a %s call; sent unrecorded", operation, exc_info=True)
         return None
+
+
+def check_metadata(settings: Settings, operation: str, call_meta: Any) -> None:
+    """Strict mode fails closed on metadata it cannot check: not a mapping, or a key that is
+    not a string (without strict, such keys are skipped and the call is recorded)."""
+    if not settings.strict or not call_meta:  # (the SDKs' NotGiven/Omit sentinels are falsy)
+        return
+    where = f"{settings.provider} {operation}"
+    if not isinstance(call_meta, Mapping):
+        raise AttributionError((), agent_id=settings.agent_id, operation=where,
+                               reason=f"metadata is a {type(call_meta).__name__}, not a mapping")
+    for key in call_meta:
+        if not isinstance(key, str):
+            raise AttributionError((), agent_id=settings.agent_id, operation=where,
+                                   reason=f"metadata key {key!r} is not a string")
 
 
 def gather(settings: Settings, call_meta: Any) -> tuple[dict[str, str], str | None, tuple[str, ...]]:
@@ -104,6 +122,7 @@ class Call:
         self.filter_usage_chunk = False
         self.on_response: Callable[[Call, Any, Any], None] | None = None  # set by the SDK's hook
         call_meta = body.get("metadata") if call_metadata is None else call_metadata
+        check_metadata(settings, operation, call_meta)
         fields, self.agent_source, missing = gather(settings, call_meta)
         if missing and settings.strict:
             raise AttributionError(missing, agent_id=fields.get("agent_id"),

@@ -4,7 +4,6 @@ agent and environment, strictness, required fields, and the ledger to record on.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import threading
@@ -16,11 +15,21 @@ from attrlint.core.schema import Schema
 
 
 class AttributionError(ValueError):
-    """A strict instrumented call lacks required attribution fields; nothing was sent."""
+    """A strict instrumented call lacks required attribution fields, or its attribution cannot
+    be checked (`reason`: e.g. a metadata key that is not a string); nothing was sent."""
 
-    def __init__(self, missing: tuple[str, ...], *, agent_id: str | None, operation: str) -> None:
+    def __init__(self, missing: tuple[str, ...], *, agent_id: str | None, operation: str,
+                 reason: str | None = None) -> None:
         self.missing = missing
         self.agent_id = agent_id
+        self.reason = reason
+        if reason is not None:
+            super().__init__(
+                f"attrlint: {operation} call for agent {agent_id or '(none)'}: cannot check its attribution "
+                f"({reason}); nothing was sent. Fix the call's metadata, or instrument(..., strict=False) to "
+                "send such calls and record them unattributed"
+            )
+            return
         super().__init__(
             f"attrlint: {operation} call for agent {agent_id or '(none)'} is missing attribution "
             f"field(s) {', '.join(missing)}; pass them in metadata=, wrap the call in "
@@ -46,9 +55,36 @@ class Settings:
     host: str | None = None  # the base URL's host (never its path or query)
 
     def __post_init__(self) -> None:
-        # Per-call lookups, memoised: metadata keys and values repeat from call to call.
-        object.__setattr__(self, "canonical", functools.lru_cache(maxsize=1024)(self.schema.canonical_name))
-        object.__setattr__(self, "is_placeholder", functools.lru_cache(maxsize=4096)(self.schema.is_placeholder))
+        # Per-call lookups, memoised: metadata keys and values repeat from call to call. Only
+        # short ones are kept, and so many, so the memo never holds more than about a megabyte
+        # however large the values callers send.
+        object.__setattr__(self, "canonical", bounded_memo(self.schema.canonical_name, 1024))
+        object.__setattr__(self, "is_placeholder", bounded_memo(self.schema.is_placeholder, 4096))
+
+
+MEMO_VALUE_CHARS = 128
+
+
+def bounded_memo(fn: Callable[[Any], Any], entries: int) -> Callable[[Any], Any]:
+    """`fn` memoised for string arguments of at most MEMO_VALUE_CHARS characters, `entries` of
+    them at most (the memo starts afresh when full): bounded by bytes, not by count alone."""
+    memo: dict[str, Any] = {}
+
+    def memoised(value: Any) -> Any:
+        if type(value) is not str or len(value) > MEMO_VALUE_CHARS:
+            return fn(value)
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        result = fn(value)
+        if len(memo) >= entries:
+            memo.clear()
+        memo[value] = result
+        return result
+
+    memoised.memo = memo  # type: ignore[attr-defined]
+    return memoised
 
 
 def key_fingerprint(key: str | None) -> str | None:
@@ -140,6 +176,11 @@ def settings_for(family: str, base_url: Any, api_key: str | None, *, agent_id: s
         if registry_agent is None and entry.agent:
             registry_agent = entry.agent
 
+    if ledger is None:  # a malformed ATTRLINT_LEDGER_URL is an error now, not a lost record per call
+        from attrlint.ledger import default_url
+        from attrlint.ledger.ledger import parse_url
+
+        parse_url(default_url())
     agents = config.agents
     schema = config.schema
 

@@ -1,5 +1,6 @@
 """Streams: usage is folded in from the events as the caller iterates them, and the call is
-recorded when the stream ends, fails or is closed early.
+recorded when the stream ends, fails or is closed early. A stream (or a streaming response)
+that is never read is recorded `incomplete` when it is closed or garbage-collected.
 
 The status says how it ended: `ok`; `failed` (a Responses stream ending in `response.failed`);
 `incomplete` (closed early by the caller, a dropped connection, `response.incomplete`); `error`
@@ -205,6 +206,7 @@ def observe_stream(stream: Any, call: Call) -> None:
             close(target)
 
     stream.close = closing
+    weakref.finalize(stream, state.end, "incomplete")  # never iterated, never closed
 
 
 def observe_async_stream(stream: Any, call: Call) -> None:
@@ -237,6 +239,7 @@ def observe_async_stream(stream: Any, call: Call) -> None:
             await close(target)
 
     stream.close = closing
+    weakref.finalize(stream, state.end, "incomplete")  # never iterated, never closed
 
 
 # -- with_streaming_response: the body is the caller's to read ------------------------------------
@@ -248,6 +251,17 @@ def hook_streaming_response(response: Any, call: Call, *, asynchronous: bool) ->
         _hook_async(response, call)
     else:
         _hook_sync(response, call)
+    # a body never read: the request was sent all the same, so it is recorded, `incomplete`
+    weakref.finalize(response, _unread, call, response.__dict__.setdefault("_attrlint_read", []))
+
+
+def _unread(call: Call, read: list[bool]) -> None:
+    if call.done or read:
+        return
+    if call.body.get("stream"):
+        StreamUsage(call).end("incomplete")  # billed for the prompt: an estimate, marked so
+    else:
+        call.record(status="incomplete", model=call.body.get("model"))
 
 
 def _from_bytes(call: Call, data: bytes | str) -> None:
@@ -297,8 +311,10 @@ def _observe_lines(lines: Iterator[str], call: Call) -> Iterator[str]:
 
 def _hook_sync(response: Any, call: Call) -> None:
     parse, read, iter_lines = response.parse, response.read, response.iter_lines
+    was_read = response.__dict__.setdefault("_attrlint_read", [])
 
     def parsing(*args: Any, **kwargs: Any) -> Any:
+        was_read.append(True)
         parsed = parse(*args, **kwargs)
         if not call.done and not args and not kwargs:
             if is_stream(parsed):
@@ -308,12 +324,14 @@ def _hook_sync(response: Any, call: Call) -> None:
         return parsed
 
     def reading() -> Any:
+        was_read.append(True)
         data = read()
         if not call.done:
             _from_bytes(call, data)
         return data
 
     def lines() -> Any:
+        was_read.append(True)
         return _observe_lines(iter_lines(), call)
 
     def as_json(**kwargs: Any) -> Any:
@@ -332,8 +350,10 @@ def _hook_sync(response: Any, call: Call) -> None:
 
 def _hook_async(response: Any, call: Call) -> None:
     parse, read, iter_lines = response.parse, response.read, response.iter_lines
+    was_read = response.__dict__.setdefault("_attrlint_read", [])
 
     async def parsing(*args: Any, **kwargs: Any) -> Any:
+        was_read.append(True)
         parsed = parse(*args, **kwargs)
         if hasattr(parsed, "__await__"):
             parsed = await parsed
@@ -345,12 +365,14 @@ def _hook_async(response: Any, call: Call) -> None:
         return parsed
 
     async def reading() -> Any:
+        was_read.append(True)
         data = await read()
         if not call.done:
             _from_bytes(call, data)
         return data
 
     async def lines() -> Any:
+        was_read.append(True)
         streaming = bool(call.body.get("stream"))
         state = StreamUsage(call) if streaming else None
         seen: list[str] = []

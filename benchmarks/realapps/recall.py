@@ -10,7 +10,8 @@ attrlint's output); `non_cases.csv` lists look-alike calls that do not bill.
 attrlint runs on each whole app at default settings. A labelled call counts as found when a
 finding of an attribution rule (ATR001, ATR002, ATR004, ATR008) is reported on its line, or
 at a call site of the wrapper around it: a finding whose message names the wrapper's LLM call
-`path:line`, where that call sits in the same function as the labelled one. The script prints recall per app, the misses grouped by pattern and receiver,
+`path:line` (a call through a base class names each override it reaches), where that call
+sits in the same function as the labelled one. The script prints recall per app, the misses grouped by pattern and receiver,
 the non-cases attrlint reported, and a seeded random sample of findings in production code
 for reading by hand (precision).
 """
@@ -130,8 +131,7 @@ def main() -> int:
             if f.code in ATTRIBUTION:
                 for line in range(f.line, max(f.line, f.end_line) + 1):
                     at_line.add((path, line))
-                origin = _ORIGIN.search(f.message)
-                if origin:
+                for origin in _ORIGIN.finditer(f.message):  # a call through a base class names each override
                     origin_path = norm(origin.group(1))
                     at_line.add((origin_path, int(origin.group(2))))
                     wrapped.add((origin_path, function_at(root, origin_path, int(origin.group(2)))))

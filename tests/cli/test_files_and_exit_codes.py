@@ -46,6 +46,15 @@ def test_invalid_toml_exits_2(run_cli, tmp_path):
     assert "pyproject.toml" in result.stderr
 
 
+def test_toml_nested_too_deeply_is_an_error_naming_the_file(run_cli, tmp_path):
+    deep = "[tool.attrlint]\nplaceholders = " + "[" * 50_000 + "]" * 50_000 + "\n"
+    write_tree(tmp_path, {"pyproject.toml": deep, "bad.py": UNATTRIBUTED})
+    result = run_cli("check", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.stderr and "nested too deeply" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_bad_select_code_exits_2(run_cli, tmp_path):
     write_tree(tmp_path, {"bad.py": UNATTRIBUTED})
     result = run_cli("check", "--select", "E501", cwd=tmp_path)
@@ -147,3 +156,18 @@ def test_gitignored_files_are_skipped_inside_a_git_repo(run_cli, tmp_path):
     assert sorted(f["path"] for f in json.loads(result.stdout)["findings"]) == ["src/app.py", "src/untracked.py"]
     result = run_cli("check", "--format", "json", "src", cwd=tmp_path)
     assert sorted(f["path"] for f in json.loads(result.stdout)["findings"]) == ["src/app.py", "src/untracked.py"]
+
+
+def test_a_reader_that_goes_away_is_no_internal_error(tmp_path):
+    # `attrlint check | head -1`: the pipe closes while findings are still being written
+    write_tree(tmp_path, {f"m{i}.py": UNATTRIBUTED * 50 for i in range(20)})
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "attrlint", "check", "--no-cache", "."], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(10)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) != 0
+    assert "internal error" not in stderr and "Traceback" not in stderr, stderr

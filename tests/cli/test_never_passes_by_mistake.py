@@ -85,7 +85,7 @@ def test_mistyped_codes_on_the_command_line_exit_2(run_cli, tmp_path, args, mess
 @pytest.mark.parametrize(("toml", "message"), [
     ('select = ["ATR01"]', "[tool.attrlint] select: 'ATR01' matches no rule; `attrlint rules` lists them"),
     ('ignore = ["ATR999"]', "[tool.attrlint] ignore: 'ATR999' matches no rule"),
-    ('extend-select = ["ATR2"]', "[tool.attrlint] extend-select: 'ATR2' matches no rule"),
+    ('extend-select = ["ATR3"]', "[tool.attrlint] extend-select: 'ATR3' matches no rule"),
     ('per-file-ignores = {"tests/*" = ["ATR009"]}',
      "[tool.attrlint] per-file-ignores.\"tests/*\": 'ATR009' matches no rule"),
 ])

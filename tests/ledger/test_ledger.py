@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from attrlint.ledger import Ledger, LedgerError
+from attrlint.ledger.stores.migrations import SCHEMA_VERSION
 
 UTC = dt.timezone.utc
 
@@ -61,8 +62,8 @@ def test_money_is_stored_as_integer_nano_dollars(ledger, tmp_path):
     (mode,), = conn.execute("PRAGMA journal_mode").fetchall()
     indexes = {r[1] for r in conn.execute("PRAGMA index_list(cost_records)")}
     conn.close()
-    assert (nanos, kind, version, mode) == (123, "integer", "1", "wal")
-    assert {"cost_records_agent", "cost_records_ts", "cost_records_customer"} <= indexes
+    assert (nanos, kind, version, mode) == (123, "integer", str(SCHEMA_VERSION), "wal")
+    assert {"cost_records_agent", "cost_records_ts", "cost_records_customer", "cost_records_id"} <= indexes
 
 
 def test_unknown_model_is_kept_and_repriced_later(tmp_path):

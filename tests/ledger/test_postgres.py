@@ -1,38 +1,25 @@
-"""The PostgreSQL ledger against a real server (ATTRLINT_TEST_POSTGRES_URL), including the
-database going away: rows are retried, spilled to local files and written when it is back."""
+"""The PostgreSQL ledger against a real server (ATTRLINT_TEST_POSTGRES_URL): records and totals,
+a backend terminated under it, a port nobody listens on. The network failing under it (through
+a proxy) is in test_faults.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import socket
-import threading
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from support.ledgers import NEEDS_PG, PG_URL, with_schema
 
 from attrlint.ledger import Ledger
 
-URL = os.environ.get("ATTRLINT_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(
-    not URL, reason="set ATTRLINT_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB to test the PostgreSQL ledger")
+URL = PG_URL
+pytestmark = pytest.mark.skipif(not URL, reason=NEEDS_PG)
 
 
 @pytest.fixture
-def schema():
-    """A schema of its own per test, dropped afterwards, so parallel runs never collide."""
-    import psycopg
-
-    name = f"attrlint_test_{os.getpid()}_{secrets.token_hex(4)}"
-    yield name
-    with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-def with_schema(url: str, schema: str) -> str:
-    return url + ("&" if "?" in url else "?") + f"schema={schema}"
+def schema(pg_schema):
+    return pg_schema
 
 
 def test_records_and_totals(schema, tmp_path):
@@ -55,104 +42,6 @@ def test_records_and_totals(schema, tmp_path):
     (unpriced,) = book.records(status="unpriced")
     assert unpriced.cost is None and unpriced.input_tokens == 5
     book.close()
-
-
-class Proxy:
-    """A TCP forwarder to the database that the test can stop (the database "goes away")
-    and start again on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self.conns: list[socket.socket] = []
-        self.server: socket.socket | None = None
-
-    def start(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(16)
-        self.server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self) -> None:
-        if self.server is not None:
-            try:
-                self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close alone does not
-            except OSError:
-                pass
-            self.server.close()
-            self.server = None
-        for conn in self.conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
-            except OSError:
-                pass
-        self.conns = []
-
-
-def test_database_going_away_spills_rows_and_writes_them_when_back(schema, tmp_path):
-    parts = urlsplit(URL)
-    proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    proxy.start()
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"127.0.0.1:{proxy.port}"
-    via_proxy = urlunsplit(parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host))
-    book = Ledger(with_schema(via_proxy, schema), spill_dir=tmp_path / "spill")
-    try:
-        for i in range(10):
-            book.record(provider="openai", operation="chat", model="gpt-4o", agent_id="up", ticket_id=str(i))
-        book.flush()
-        assert len(list(book.records())) == 10
-
-        proxy.stop()  # the database goes away: the open connection drops, new ones are refused
-        for i in range(25):
-            book.record(provider="openai", operation="chat", model="gpt-4o", agent_id="down", ticket_id=str(i))
-        book.flush()
-        spilled = [line for path in book.spilled_files() for line in path.read_text().splitlines()]
-        assert len(spilled) == 25
-
-        proxy.start()  # back: the next write reconnects and replays the spilled rows
-        book._down_until = 0.0
-        book.record(provider="openai", operation="chat", model="gpt-4o", agent_id="back", ticket_id="0")
-        book.flush()
-        assert book.spilled_files() == []
-        counts: dict[str, int] = {}
-        for record in book.records():
-            counts[record.agent_id] = counts.get(record.agent_id, 0) + 1
-        assert counts == {"up": 10, "down": 25, "back": 1}
-    finally:
-        book.close()
-        proxy.stop()
 
 
 def test_terminated_backend_is_reconnected_without_losing_rows(schema, tmp_path):
@@ -180,5 +69,5 @@ def test_closed_port_spills(tmp_path):
     book = Ledger(f"postgresql://postgres@127.0.0.1:{port}/test", spill_dir=tmp_path / "spill")
     book.record(provider="openai", operation="chat", model="gpt-4o", agent_id="a")
     book.flush()
-    assert sum(len(p.read_text().splitlines()) for p in book.spilled_files()) == 1
-    book._closed = True
+    assert book.pending_spill().entries == 1 and book.stats.spilled == 1
+    book.close(timeout=0.5)

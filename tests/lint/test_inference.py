@@ -326,6 +326,23 @@ def test_callables_run_now_by_a_helper(project):
     assert [line for _, _, line in attribution(project(files))] == [10, 13, 16]
 
 
+@pytest.mark.parametrize("call", [
+    "await sync_to_async(client.audio.translations.create)(model=model, file=f)",
+    "await asyncio.to_thread(client.audio.translations.create, model=model, file=f)",
+])
+def test_a_file_whose_only_call_is_handed_to_a_helper_is_read(project, call):
+    # the client is a parameter and the method is never written `create(`: only the helper is called
+    files = {"whisper.py": f"""
+        import asyncio
+        from asgiref.sync import sync_to_async
+        from openai import OpenAI
+
+        async def transcribe(f, model, client: OpenAI):
+            return {call}
+        """}
+    assert attribution(project(files)) == [("ATR001", "whisper.py", 7)]
+
+
 # -- 6. wrappers nothing checkable calls, and handlers --------------------------------------------
 
 def test_wrapper_called_only_from_outside_is_reported_at_its_call(project):

@@ -75,3 +75,9 @@ def test_noqa_in_a_cell(tmp_path):
     text = _nb(("code", ("from openai import OpenAI\nclient = OpenAI(api_key=KEY)\n"
                         "client.chat.completions.create(model='m', messages=[])  # noqa: ATR001\n")))
     assert "ATR001" not in _check(tmp_path, text).output
+
+
+def test_deeply_nested_notebook_json_is_atr000_not_an_internal_error(tmp_path):
+    result = _check(tmp_path, "[" * 200_000)
+    assert "ATR000" in result.output and "nested too deeply" in result.output
+    assert "internal error" not in result.output

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import subprocess
 import sys
 import time
@@ -106,7 +106,7 @@ def test_cache_misses_on_changed_content_and_configuration(tree: Path, tmp_path:
     assert not [f for f in ignored.findings if f.code == "ATR003"]
     strict = runner.run([str(tree)], options=Options(strict=True), jobs=1, use_cache=True, cache_dir=cache,
                         warn=lambda m: None)
-    assert len(list((Path(cache) / "v1").iterdir())) == 3
+    assert len(list((Path(cache) / "v2").iterdir())) == 3
     assert strict.files == changed.files
 
 
@@ -115,15 +115,15 @@ def test_cache_env_var_and_pruning(tree: Path, tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setenv("ATTRLINT_CACHE_DIR", str(tmp_path / "envcache"))
     _run([tree], use_cache=True)
-    shards = list((tmp_path / "envcache" / "v1").glob("*/*.pickle"))
+    shards = list((tmp_path / "envcache" / "v2").glob("*/[0-9][0-9].json"))
     assert shards
     # entries unused for MAX_AGE_DAYS are dropped when their shard is written again
     monkeypatch.setattr(cache_module, "_today", lambda: int(time.time() // 86400) + cache_module.MAX_AGE_DAYS + 5)
     (tree / "new.py").write_text("x = 1\n")
     _run([tree / "new.py"], use_cache=True)
     entries = {}
-    for shard in (tmp_path / "envcache" / "v1").glob("*/*.pickle"):
-        entries.update(pickle.loads(shard.read_bytes()))
+    for shard in (tmp_path / "envcache" / "v2").glob("*/[0-9][0-9].json"):
+        entries.update(json.loads(shard.read_bytes().split(b"\n", 2)[2]))
     assert any(p.endswith("new.py") for p in entries)
     assert not any(p.endswith("llm_000.py") for p in entries)  # same shard, written, pruned
 

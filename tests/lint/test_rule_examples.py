@@ -9,10 +9,10 @@ import pytest
 from attrlint.core.config import Config
 from attrlint.lint.engine import Linter
 from attrlint.lint.suppression import Options
-from attrlint.lint.rules import all_rules
+from attrlint.lint.rules import Phase, all_rules
 
 RULES = all_rules()
-FILE_RULES = [r for r in RULES if not r.project_wide() and r.code != "ATR000"]
+FILE_RULES = [r for r in RULES if Phase.FILE in r.phases and r.code != "ATR000"]
 
 
 def _cases(kind: str, rules):
@@ -28,7 +28,7 @@ def linter() -> Linter:
 def test_the_rule_set_is_the_documented_one():
     assert [r.code for r in RULES] == [
         "ATR000", "ATR001", "ATR002", "ATR003", "ATR004", "ATR006", "ATR007", "ATR008",
-        "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR106", "ATR900",
+        "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR106", "ATR201", "ATR202", "ATR900",
     ]
     assert len({r.name for r in RULES}) == len(RULES)
 

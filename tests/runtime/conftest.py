@@ -11,10 +11,11 @@ from support.ledgers import sqlite_ledger
 
 
 @pytest.fixture(autouse=True)
-def _isolated(isolated: Any) -> None:
+def _isolated(isolated: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every runtime test is `isolated` (tests/conftest.py): its own directory, no ATTRLINT_* settings
-    from the environment, and `uninstall()` afterwards; and starts with nothing remembered of
-    background responses and batches submitted by earlier tests."""
+    from the environment, and `uninstall()` afterwards; starts with nothing remembered of background
+    responses and batches submitted by earlier tests; spill folders go under the test's directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     from attrlint.runtime.sdks import stainless
 
     for registry in (stainless.PENDING, stainless.SUBMITTED, stainless.OUTPUTS, stainless.RECORDED):

@@ -1,9 +1,11 @@
-"""Ledgers for tests: a throwaway SQLite ledger, its rows, and a generated 60-day sample ledger with its
-registry (a retired key, an expired key in use, a spike, unregistered keys)."""
+"""Ledgers for tests: a throwaway SQLite ledger, its rows, a generated 60-day sample ledger with its
+registry (a retired key, an expired key in use, a spike, unregistered keys), and counts read from a
+database directly (rows, distinct ids, quarantined), not through the ledger under test."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -11,6 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from attrlint.ledger import Ledger
+
+PG_URL = os.environ.get("ATTRLINT_TEST_POSTGRES_URL")
+NEEDS_PG = "set ATTRLINT_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB to test the PostgreSQL ledger"
+
+
+def with_schema(url: str, schema: str) -> str:
+    """A PostgreSQL ledger URL using its own schema."""
+    return url + ("&" if "?" in url else "?") + f"schema={schema}"
 
 
 @contextmanager
@@ -98,3 +108,61 @@ def write_sample(directory: Path) -> str:
             cost="1.00", ticket="T-BACKFILL", customer="acme")
     book.close()
     return url
+
+
+# -- looking at a database directly (not through the ledger under test) --------------------------
+
+def count_rows(url: str) -> tuple[int, int]:
+    """(rows, distinct ids) in cost_records of a sqlite:/// or postgresql:// ledger."""
+    from attrlint.ledger.ledger import parse_url
+
+    parsed = parse_url(url)
+    sql = "SELECT COUNT(*), COUNT(DISTINCT id) FROM cost_records"
+    if parsed.kind == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(parsed.path or "")
+        try:
+            return conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+    import psycopg
+
+    from attrlint.ledger.stores.postgres import split_url
+
+    dsn, schema = split_url(url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if schema:
+            conn.execute(f'SET search_path TO "{schema}"')
+        return conn.execute(sql).fetchone()
+
+
+def count_quarantined(url: str) -> int:
+    from attrlint.ledger.ledger import parse_url
+
+    parsed = parse_url(url)
+    sql = "SELECT COUNT(*) FROM attrlint_quarantine"
+    if parsed.kind == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(parsed.path or "")
+        try:
+            return conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    import psycopg
+
+    from attrlint.ledger.stores.postgres import split_url
+
+    dsn, schema = split_url(url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if schema:
+            conn.execute(f'SET search_path TO "{schema}"')
+        return conn.execute(sql).fetchone()[0]
+
+
+def record_many(book: Ledger, n: int, *, agent: str = "a", start: int = 0, **fields: Any) -> list[str]:
+    """Record `n` priced calls (ticket ids start..start+n-1); returns their ids."""
+    fields.setdefault("cost", Decimal("0.001"))
+    return [book.record(provider="openai", operation="chat", model="gpt-4o", agent_id=agent,
+                        ticket_id=str(start + i), **fields) for i in range(n)]

@@ -6,34 +6,45 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from attrlint.ledger.records import DIMENSIONS, FILTERS, CostRecord, datetime_to_us, from_nanos, us_to_datetime
-
-SCHEMA_VERSION = 1
-
-# Column order of a stored row (and of the tuples the writer hands to `write`).
-ROW_COLUMNS = (
-    "id", "ts_us", "provider", "operation", "model", "agent_id", "ticket_id", "customer_id",
-    "metadata", "environment", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-    "output_tokens", "reasoning_tokens", "cost_nanos", "price_source", "key_fingerprint",
-    "request_id", "status", "latency_ms", "key_env", "agent_source",
-    "service_tier", "host", "usage_extra", "estimated", "batch_id",
+from attrlint.ledger.records import (
+    DIMENSIONS,
+    FILTERS,
+    CostRecord,
+    datetime_to_us,
+    from_nanos,
+    us_to_datetime,
 )
-Row = tuple[Any, ...]
+from attrlint.ledger.stores.migrations import (
+    COLUMN_DEFAULTS,
+    QUARANTINE_COLUMNS,
+    SCHEMA_VERSION,
+    V1_COLUMNS,
+    V1_INDEXES,
+    V3_COLUMNS,
+)
 
-# Indexes serve the `totals` dimensions and time ranges. Each ends with the cost, so a total is
-# read from the index alone; low-cardinality `provider` goes without (every index slows ingest).
-INDEXES = {
-    "ts": ("ts_us", "cost_nanos"),
-    "agent": ("agent_id", "ts_us", "cost_nanos"),
-    "ticket": ("ticket_id", "ts_us", "cost_nanos"),
-    "customer": ("customer_id", "ts_us", "cost_nanos"),
-    "model": ("model", "ts_us", "cost_nanos"),
-    "key": ("key_fingerprint", "ts_us", "cost_nanos"),
-}
-# Rows `reprice` looks for: a partial index holds only them, so it costs priced rows nothing.
-UNPRICED_INDEX = "CREATE INDEX IF NOT EXISTS cost_records_unpriced ON cost_records (id) WHERE cost_nanos IS NULL"
+__all__ = ["INDEXES", "QUARANTINE_COLUMNS", "ROW_COLUMNS", "SCHEMA_VERSION", "LedgerError", "Quarantined",
+           "Row", "Store"]
+
+# Column order of a stored row (and of the tuples the writer hands to `write`). A migration that
+# adds columns appends them here (attrlint/ledger/stores/migrations.py).
+ROW_COLUMNS = V1_COLUMNS + V3_COLUMNS
+ROW_DEFAULTS = tuple(COLUMN_DEFAULTS.get(c) for c in ROW_COLUMNS)  # for rows made before a column existed
+Row = tuple[Any, ...]
+INDEXES = V1_INDEXES
+
+
+class Quarantined(NamedTuple):
+    """A row a backend refused (or one that could not be made into a row): kept apart with the
+    reason, its values as ASCII-escaped JSON (lossless), and left out of every total."""
+
+    id: str
+    ts_us: int | None
+    quarantined_us: int
+    reason: str
+    payload: str
 
 
 class LedgerError(Exception):
@@ -98,7 +109,22 @@ class Store:
 
     url: str
 
-    def write(self, rows: list[Row]) -> None:
+    def write(self, rows: list[Row]) -> int:
+        """Write the rows in one transaction, skipping ids already stored (so a batch written
+        twice lands once); returns how many were new. Raises on any failure, writing nothing."""
+        raise NotImplementedError
+
+    def quarantine(self, entries: list[Quarantined]) -> None:
+        """Store refused rows in attrlint_quarantine (ids already there are skipped)."""
+        raise NotImplementedError
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """Whether `exc` (raised by `write`) says a value was refused, as opposed to the
+        database being unreachable, locked or full."""
+        raise NotImplementedError
+
+    def ping(self) -> None:
+        """Raise unless the database answers now (reconnecting if need be)."""
         raise NotImplementedError
 
     def records(self, since: Any, until: Any, filters: dict[str, Any]) -> Iterator[CostRecord]:
@@ -115,6 +141,17 @@ class Store:
     def set_prices(self, updates: list[tuple[int, str, str, str]]) -> None:
         """(cost_nanos, price_source, status, id) for rows `reprice` priced."""
         raise NotImplementedError
+
+    def quarantined(self) -> list[Quarantined]:
+        """Every quarantined row, oldest first."""
+        raise NotImplementedError
+
+    def quarantine_count(self) -> int:
+        raise NotImplementedError
+
+    def check(self) -> list[str]:
+        """Problems found by the backend's integrity check (empty when sound)."""
+        return []
 
     def close(self) -> None:
         pass

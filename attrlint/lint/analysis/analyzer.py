@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from attrlint.core.catalogue import Catalogue, ClientSpec, Sdk, client_label
+from attrlint.core.catalogue import Catalogue, ClientSpec, Sdk, carries_fields, client_label
 from attrlint.core.keyscan import find_keys
 from attrlint.core.schema import Schema
 from attrlint.lint.analysis.attribution import where_to_put
@@ -1013,7 +1013,7 @@ class Analyzer(ast.NodeVisitor):
                 if kw.arg == spec.param and isinstance(kw.value, ast.Name) and kw.value.id in fn.names:
                     metadata_param = kw.value.id
         forwards = False
-        if fn.kwarg is not None:
+        if fn.kwarg is not None and carries_fields(spec):  # else **kwargs cannot carry attribution
             for kw in node.keywords:
                 if kw.arg is None:
                     if isinstance(kw.value, ast.Name) and kw.value.id == fn.kwarg:
@@ -1032,6 +1032,7 @@ class Analyzer(ast.NodeVisitor):
         else:
             wrapper.fixed &= fixed
             wrapper.more_calls.append(node)
+            wrapper.more_labels.append(f"{call.sdk.name} `{call.method}`")
         for f, p in supplies.items():
             wrapper.supplies.setdefault(f, p)
         wrapper.metadata_param = wrapper.metadata_param or metadata_param
@@ -1548,8 +1549,9 @@ class Analyzer(ast.NodeVisitor):
         for value, d in zip(star, star_dicts):
             if d is None and isinstance(self.ev(value), SymVal) or d is not None and d.symbolic:
                 call.deferred = True  # `**self._build_request(...)`: the project phase knows its keys
-        if any(d is None or not d.complete or d.symbolic for d in star_dicts) or \
-                any(isinstance(a, ast.Starred) for a in node.args):
+        if carries_fields(spec) and (any(d is None or not d.complete or d.symbolic for d in star_dicts)
+                                     or any(isinstance(a, ast.Starred) for a in node.args)):
+            # (arguments the provider cannot take attribution in need no reading)
             call.unresolved.append("arguments are passed through ** or * and cannot be read statically")
         if spec is not None:
             arg: ast.expr | None = None

@@ -20,6 +20,16 @@ class AttributionCheck:
     placeholders: tuple[tuple[str, str], ...] = ()  # (field, value as written) given a placeholder
     unverifiable: str = ""  # why what is passed cannot be read statically ("" when it can)
     supplied: tuple[str, ...] = field(default=())
+    other_keys: tuple[str, ...] = ()  # keys of its metadata that are no required field
+
+    @property
+    def found(self) -> str:
+        """What the call's metadata does carry, when none of it counts: " (its metadata has
+        `session_id`, `user`)"."""
+        if not self.other_keys:
+            return ""
+        keys = ", ".join(f"`{k}`" for k in self.other_keys[:4]) + (", ..." if len(self.other_keys) > 4 else "")
+        return f" (its metadata has {keys}: no required field)"
 
     @property
     def none_supplied(self) -> bool:
@@ -47,9 +57,11 @@ def check_call(call: LLMCall, required: tuple[str, ...]) -> AttributionCheck:
     """The attribution of an LLM call as written in its file."""
     supplied = call.fields
     missing = tuple(f for f in required if f not in supplied)
+    counted = {s.key for s in call.sources if s.origin == "metadata" and s.field in required}
     return AttributionCheck(
         subject=call_label(call), required=required, missing=missing,
         remedy=f"add {', '.join(missing)} in {where_to_put(call)}",
         unverifiable=call.unresolved[0] if call.unresolved else "",
         supplied=tuple(f for f in required if f in supplied),
+        other_keys=tuple(dict.fromkeys(e.key for e in call.metadata.entries if e.key not in counted)),
     )

@@ -127,6 +127,7 @@ class WrapperDef:
     label: str = ""
     call_node: ast.Call | None = None  # its (first) LLM call
     more_calls: list[ast.Call] = field(default_factory=list)  # its other LLM calls
+    more_labels: list[str] = field(default_factory=list)  # what each of them calls
     where: str = ""  # where attribution goes at that call, in words
 
 

@@ -232,13 +232,14 @@ class WrapperFact:
     origin: Position | None = None  # the LLM call inside it
     where: str = ""  # where attribution goes at that call, in words
     more: list[Position] = field(default_factory=list)  # its other LLM calls
+    more_labels: list[str] = field(default_factory=list)  # what each of them calls
 
     def to_data(self) -> dict[str, Any]:
         return {"qual": self.qual, "params": self.params, "kwonly": self.kwonly, "kwarg": self.kwarg,
                 "supplies": self.supplies, "fixed": self.fixed, "metadata_param": self.metadata_param,
                 "forwards_kwargs": self.forwards_kwargs, "meta_key": self.meta_key, "label": self.label,
                 "origin": self.origin.to_data() if self.origin else None, "where": self.where,
-                "more": [m.to_data() for m in self.more]}
+                "more": [m.to_data() for m in self.more], "more_labels": self.more_labels}
 
     @classmethod
     def from_data(cls, data: Any) -> WrapperFact:
@@ -257,6 +258,7 @@ class WrapperFact:
             origin=Position.from_data(origin) if origin is not None else None,
             where=_opt_str(data.get("where", ""), "where") or "",
             more=[Position.from_data(m) for m in _list(data.get("more", []), "more")],
+            more_labels=_str_list(data.get("more_labels", []), "more_labels"),
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from attrlint.core.catalogue import Sdk
+from attrlint.core.catalogue import Sdk, carries_fields
 from attrlint.core.schema import Schema
 from attrlint.lint.analysis.attribution import AttributionCheck, where_to_put
 from attrlint.lint.analysis.summary import DICT, NONE, PARAM, PLACEHOLDER, CallFact, ValueFact
@@ -44,6 +44,7 @@ class Reading:
     metadata_param: str | None = None  # the enclosing function's parameter passed as metadata
     forwards: bool = False  # the enclosing function's **kwargs reach the call
     unverifiable: str = ""
+    keys: list[tuple[str, str | None]] = field(default_factory=list)  # its metadata's keys, with canonical names
 
 
 def classify(project: Project, module: Module, call: CallFact) -> ProjectLLMCall | None:
@@ -54,9 +55,9 @@ def classify(project: Project, module: Module, call: CallFact) -> ProjectLLMCall
         sdk = cat.sdks[sdk_name]
         operation = sdk.methods.get(method) or next(
             (op for name, (s, op) in cat.functions.items() if s == sdk_name and name.endswith("." + method)), "chat")
-        client = next((v for v in project.resolve(module, call.callee) if isinstance(v, Client)), None)
+        client = next((v for v in _ordered(project.resolve(module, call.callee)) if isinstance(v, Client)), None)
         return ProjectLLMCall(module, call, sdk.for_method(method), operation, method, client)
-    for value in project.resolve(module, call.callee):
+    for value in _ordered(project.resolve(module, call.callee)):
         if isinstance(value, Client):
             method = ".".join(value.path) if value.path else "__call__"
             operation = value.sdk.methods.get(method)
@@ -80,26 +81,30 @@ def classify(project: Project, module: Module, call: CallFact) -> ProjectLLMCall
     return None
 
 
+def _ordered(values: frozenset) -> list:
+    """Resolved values in the same order in every run (a set's order changes with the hash seed)."""
+    return sorted(values, key=repr)
+
+
 def read_attribution(project: Project, found: ProjectLLMCall, schema: Schema) -> Reading:
     """Each attribution field the call gets: from its metadata argument (wherever its dict was
     built), an enclosing `attribution(...)`, or `instrument(...)`; or through a parameter of the
     enclosing function."""
     call, module = found.call, found.module
     reading = Reading()
-    if call.star:
+    spec = found.sdk.metadata
+    carries = carries_fields(spec)  # else no argument can carry attribution: none needs reading
+    if call.star and carries:
         reading.unverifiable = "arguments are passed through ** or * and cannot be read statically"
     arguments: dict[str, tuple[ValueFact, Module]] = {k: (v, module) for k, v in call.kwargs.items()}
     for spread in call.spreads:
         dicts = [v for v in project.resolve(module, spread) if isinstance(v, DictOf)]
-        if not dicts:
+        if carries and (not dicts or not all(d.complete for d in dicts)):
             reading.unverifiable = "arguments are passed through ** and cannot be read statically"
         for d in dicts:
-            if not d.complete:
-                reading.unverifiable = "arguments are passed through ** and cannot be read statically"
             for key, value, path in d.entries:
                 arguments.setdefault(key, (value, project.modules[path]))
-    reading.forwards = call.forwards
-    spec = found.sdk.metadata
+    reading.forwards = call.forwards and carries
     if spec is not None:
         meta = arguments.get(spec.param)
         if meta is None and spec.position is not None and len(call.args) > spec.position:
@@ -115,6 +120,7 @@ def read_attribution(project: Project, found: ProjectLLMCall, schema: Schema) ->
                 else:
                     for key, entry in entries:
                         canonical = schema.canonical_name(key)
+                        reading.keys.append((key, canonical))
                         if canonical is not None:
                             reading.statuses.setdefault(canonical, _status(entry))
     for name, value in call.context.items():
@@ -177,4 +183,5 @@ def check(found: ProjectLLMCall, reading: Reading, required: tuple[str, ...]) ->
                            if s[0] == "placeholder" and f in required),
         unverifiable=reading.unverifiable,
         supplied=tuple(f for f in required if reading.statuses.get(f, ("",))[0] == "supplied"),
+        other_keys=tuple(dict.fromkeys(k for k, canonical in reading.keys if canonical not in required)),
     )

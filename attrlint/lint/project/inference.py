@@ -391,13 +391,11 @@ class Project:
 
     def targets(self, module: Module, call: CallFact) -> list[str]:
         """The project functions and classes a call calls."""
-        out = []
+        out = set()
         for value in self.resolve(module, call.callee):
-            if isinstance(value, Func):
-                out.append(value.name)
-            elif isinstance(value, Cls):
-                out.append(value.name)
-        return out
+            if isinstance(value, (Func, Cls)):
+                out.add(value.name)
+        return sorted(out)  # the same order in every run
 
     def _argument(self, module: Module, func_text: str, param: str) -> Iterator[Resolved]:
         index = self._sites if self._sites is not None else {}
@@ -427,4 +425,4 @@ def _uses_args(fact: ValueFact) -> bool:
     return any(_uses_args(m) for m in fact.members)
 
 
-__all__ = ["Client", "Cls", "DictOf", "Func", "Inst", "ModuleRef", "Project", "Resolved", "SdkName", "MOCK"]
+__all__ = ["MOCK", "Client", "Cls", "DictOf", "Func", "Inst", "ModuleRef", "Project", "Resolved", "SdkName"]

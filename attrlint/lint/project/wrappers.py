@@ -26,7 +26,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from attrlint.lint.analysis.attribution import AttributionCheck
-from attrlint.lint.analysis.summary import NONE, PARAM, PLACEHOLDER, CallFact, Position, ValueFact, WrapperFact
+from attrlint.lint.analysis.summary import (
+    NONE,
+    PARAM,
+    PLACEHOLDER,
+    CallFact,
+    Position,
+    ValueFact,
+    WrapperFact,
+)
 from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.project import calls as project_calls
 from attrlint.lint.project.context import ProjectContext
@@ -58,15 +66,18 @@ class Wrapper:
     origin: Position | None = None  # the LLM call the wrapper makes (its innermost, for wrappers of wrappers)
     origin_path: str = ""
     where: str = ""  # where attribution goes at that call, in words
-    calls: list[tuple[str, Position]] = field(default_factory=list)  # every LLM call it makes (path, position)
+    calls: list[tuple[str, Position, str]] = field(default_factory=list)  # every LLM call it makes (path, position, label)
 
     @classmethod
     def from_fact(cls, module: str, fact: WrapperFact, path: str) -> Wrapper:
-        return cls(name=f"{module}:{fact.qual}", params=list(fact.params), kwonly=list(fact.kwonly),
-                   kwarg=fact.kwarg, supplies=dict(fact.supplies), fixed=set(fact.fixed),
-                   metadata_param=fact.metadata_param, forwards_kwargs=fact.forwards_kwargs,
-                   meta_key=fact.meta_key, label=fact.label, origin=fact.origin, origin_path=path,
-                   where=fact.where, calls=[(path, p) for p in ([fact.origin] if fact.origin else []) + fact.more])
+        wrapper = cls(name=f"{module}:{fact.qual}", params=list(fact.params), kwonly=list(fact.kwonly),
+                      kwarg=fact.kwarg, supplies=dict(fact.supplies), fixed=set(fact.fixed),
+                      metadata_param=fact.metadata_param, forwards_kwargs=fact.forwards_kwargs,
+                      meta_key=fact.meta_key, label=fact.label, origin=fact.origin, origin_path=path,
+                      where=fact.where, calls=[(path, fact.origin, fact.label)] if fact.origin else [])
+        labels = fact.more_labels if len(fact.more_labels) == len(fact.more) else [fact.label] * len(fact.more)
+        wrapper.calls.extend((path, at, label) for at, label in zip(fact.more, labels))
+        return wrapper
 
     def fixes(self, f: str) -> bool:
         """The wrapper supplies `f` itself."""
@@ -99,7 +110,9 @@ class Wrapper:
             else:
                 parts.append(f"add {', '.join(rest)} in an enclosing `with attribution(...)`")
         text = "; ".join(parts)
-        return f"{text}, or wrap the call in `with attribution(...)`" if via_param else text
+        if text.endswith("in an enclosing `with attribution(...)`"):
+            return text
+        return f"{text}, or wrap the call in `with attribution(...)`"
 
 
 @dataclass(eq=False)
@@ -185,18 +198,23 @@ def _declared(ctx: ProjectContext) -> dict[str, Wrapper]:
     return out
 
 
-def _rescan(ctx: ProjectContext, wrapper_names: set[str]) -> None:
+def _rescan(ctx: ProjectContext, wrapper_names: set[str], project: Project) -> None:
     """Files the prefilter skipped (no SDK in sight) may still call a wrapper: analyse those.
 
     A call site resolves its callee through an import, so a file can call `pkg.mod.ask` only
-    if its text names both `ask` and `mod` (or, for `pkg.mod.Client.ask`, `ask` and `Client`);
-    files that do not are not read twice."""
+    if its text names both `ask` and `mod` (or, for `pkg.mod.Client.ask`, `ask` and `Client`
+    or a base class of `Client`, through which the call may reach it); files that do not are
+    not read twice."""
     if not wrapper_names:
         return
     anchors: dict[str, set[str]] = {}
     for name in wrapper_names:
         parts = name.replace(":", ".").split(".")
-        anchors.setdefault(parts[-1], set()).add(parts[-2] if len(parts) > 1 else parts[-1])
+        names = anchors.setdefault(parts[-1], set())
+        names.add(parts[-2] if len(parts) > 1 else parts[-1])
+        owner = ".".join(parts[:-1])
+        if owner in project.classes:
+            names.update(base.rsplit(".", 1)[-1] for base in project.mro(owner))
     # Searched in the raw bytes: most skipped files are rejected without being decoded.
     pattern = re.compile(rb"\b(?:" + b"|".join(sorted(re.escape(a.encode()) for a in anchors)) + rb")\b")
     words = re.compile(rb"\w+")
@@ -314,8 +332,9 @@ def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Find
         # lazy proxy, a factory with no SDK name in it), and files that may call a new wrapper
         before = len(ctx.rescanned)
         _analyse_skipped(ctx, _referenced(ctx, project))
-        _rescan(ctx, set(wrappers) - scanned)
-        scanned |= set(wrappers)
+        wanted = set(wrappers) | _helpers(ctx, project)
+        _rescan(ctx, wanted - scanned, project)
+        scanned |= wanted
         if len(ctx.rescanned) == before:
             break
     findings: list[Finding] = []
@@ -330,22 +349,100 @@ def check_project_calls(ctx: ProjectContext, rules: list[Rule]) -> Iterator[Find
         wrapper = _target(site, wrappers)
         if wrapper is None:
             continue
-        if not any(wrappers.get(c) is wrapper for c in site.caller):  # a recursive call does not reach it
-            targeted.add(id(wrapper))
+        for reached in _all_targets(site, wrappers):
+            if not any(wrappers.get(c) is reached for c in site.caller):  # a recursive call does not reach it
+                targeted.add(id(reached))
         if site.internal:
             continue
         position = (site.path, site.fact.at.line, site.fact.at.col)
         if position in as_llm_call:
             through.setdefault(position, wrapper.describe())
             continue
-        findings.extend(_judge(ctx, rules, site.path, site.fact.at, _site_check(ctx, site, wrapper)))
+        findings.extend(_judge(ctx, rules, site.path, site.fact.at,
+                               _site_check(ctx, site, wrapper, _all_targets(site, wrappers)[1:])))
     for path, at, check in judged:
         via = through.get((path, at.line, at.col))
         if via:
             check = dataclasses.replace(check, subject=f"{check.subject} (through {via})")
         findings.extend(_judge(ctx, rules, path, at, check))
     findings.extend(_unchecked_wrappers(ctx, rules, wrappers, targeted, sites))
-    yield from findings
+    yield from _with_callers(ctx, project, sites, findings)
+
+
+def _helpers(ctx: ProjectContext, project: Project) -> set[str]:
+    """Functions holding a per-file ATR001/ATR002 finding: their callers are named in it, so
+    files that may call them are analysed too."""
+    by_path = {module.path: module for module in project.modules.values()}
+    names: set[str] = set()
+    for result in ctx.results:
+        module = by_path.get(result.path)
+        if module is None:
+            continue
+        for finding in result.findings:
+            if finding.scope and finding.code in ("ATR001", "ATR002"):
+                names.update(f"{name}.{finding.scope}" for name in module.names
+                             if f"{name}.{finding.scope}" in project.functions)
+    return names
+
+
+def _with_callers(ctx: ProjectContext, project: Project, sites: list[Site],
+                  findings: list[Finding]) -> list[Finding]:
+    """A call with no attribution in a helper that has none of the required fields in scope
+    (no parameter names them) is fixed where the helper is called: name those callers.
+
+    Returns the project findings with the callers added, plus a copy of each per-file finding
+    that gains them (the runner keeps a project-phase finding in place of a per-file one at
+    the same position and code)."""
+    by_path = {module.path: module for module in project.modules.values()}
+    callers: dict[str, list[Site]] = {}
+    for site in sites:
+        for target in site.targets:
+            if target not in site.caller:  # a recursive call is no caller
+                callers.setdefault(target, []).append(site)
+
+    def hint(finding: Finding) -> str:
+        module = by_path.get(finding.path)
+        if module is None or not finding.scope or finding.code not in ("ATR001", "ATR002"):
+            return ""
+        names = [f"{name}.{finding.scope}" for name in module.names]
+        definition = next((project.functions[n] for n in names if n in project.functions), None)
+        if definition is None:
+            return ""
+        fact = definition.fact
+        required = ctx.config.required_for(finding.path)
+        params = [*getattr(fact, "params", ()), *getattr(fact, "kwonly", ())]
+        stems = list(dict.fromkeys(f.removesuffix("_id") for f in required))
+        if any(stem in param.lower() for param in params for stem in stems):
+            return ""  # a field is in scope: the remedy at the call applies
+        found: dict[tuple[str, int], Site] = {}
+        for name in names:
+            for site in callers.get(name, ()):
+                found.setdefault((site.path, site.fact.at.line), site)
+        if not found:
+            return ""
+        shown = sorted(found.values(), key=lambda s: (s.path, s.fact.at.line))
+        listed = ", ".join(f"`{s.fact.func or '<module>'}` ({s.path.removeprefix('./')}:{s.fact.at.line})"
+                           for s in shown[:3])
+        more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+        short = finding.scope.rsplit(".", 1)[-1]
+        named = ", ".join(stems[:-1]) + f" or {stems[-1]}" if len(stems) > 1 else stems[0]
+        return (f"; `{short}` has no {named} in scope: its callers can wrap their call in "
+                f"`with attribution(...)`: {listed}{more}")
+
+    out: list[Finding] = []
+    replaced: set[tuple[str, int, int, str]] = set()
+    for finding in findings:
+        extra = hint(finding)
+        out.append(dataclasses.replace(finding, message=finding.message + extra) if extra else finding)
+        replaced.add((finding.path, finding.line, finding.column, finding.code))
+    for result in ctx.results:
+        for finding in result.findings:
+            if (finding.path, finding.line, finding.column, finding.code) in replaced:
+                continue
+            extra = hint(finding)
+            if extra:
+                out.append(dataclasses.replace(finding, message=finding.message + extra))
+    return out
 
 
 def _llm_calls(ctx: ProjectContext, project: Project
@@ -372,7 +469,7 @@ def _llm_calls(ctx: ProjectContext, project: Project
                     where=project_calls.where_to_put(found.sdk))
                 if existing is not None and w.fixed is not None:
                     w.fixed &= fixed
-                w.calls.append((module.path, call.at))
+                w.calls.append((module.path, call.at, found.label))
                 for f, (_, param) in carried.items():
                     w.supplies.setdefault(f, param)
                 w.metadata_param = w.metadata_param or reading.metadata_param
@@ -395,19 +492,28 @@ def _judge(ctx: ProjectContext, rules: list[Rule], path: str, at: Position, chec
                           cell=at.cell, scope=at.scope)
 
 
-def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper) -> AttributionCheck:
+def _site_check(ctx: ProjectContext, site: Site, wrapper: Wrapper, others: list[Wrapper] = ()) -> AttributionCheck:
+    """The attribution a call site gives `wrapper`; `others` are the other wrappers it may
+    reach (overrides of a method called through a base class), named in the finding."""
     required = ctx.config.required_for(site.path)
     gaps = set(wrapper.gaps(required))  # reported where the wrapper calls the provider
     statuses = field_statuses(site.fact, wrapper, required, ctx.config.schema.canonical_name)
     missing = [f for f, s in statuses.items() if s[0] == MISSING and f not in gaps]
     placeholders = tuple((f, s[1] or "''") for f, s in statuses.items() if s[0] == PLACEHOLDER_GIVEN)
     return AttributionCheck(
-        subject=f"call to {wrapper.describe()}", required=tuple(required), missing=tuple(missing),
-        remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=site.unverifiable,
+        subject=f"call to {wrapper.describe()}" + _alternatives(others), required=tuple(required),
+        missing=tuple(missing), remedy=wrapper.how(missing), placeholders=placeholders, unverifiable=site.unverifiable,
         responsible=tuple(f for f in required
                           if f not in gaps and (statuses[f][0] != SUPPLIED or not wrapper.fixes(f))),
         supplied=tuple(f for f, s in statuses.items() if s[0] == SUPPLIED),
     )
+
+
+def _alternatives(others: list[Wrapper], shown: int = 3) -> str:
+    if not others:
+        return ""
+    more = f" and {len(others) - shown} more" if len(others) > shown else ""
+    return " or to " + " or ".join(w.describe() for w in others[:shown]) + more
 
 
 def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[str, Wrapper],
@@ -427,17 +533,18 @@ def _unchecked_wrappers(ctx: ProjectContext, rules: list[Rule], wrappers: dict[s
         if id(wrapper) not in targeted:
             carried = [f for f in required if not wrapper.fixes(f) and f not in gaps]
             pronoun = "it" if len(carried) == 1 else "them"
-            for path, call_at in wrapper.calls or [(wrapper.origin_path, at)]:
+            for path, call_at, label in wrapper.calls or [(wrapper.origin_path, at, wrapper.label)]:
                 key = (path, call_at.line, call_at.col, "carried")
                 if carried and key not in seen:
                     seen.add(key)
                     yield from _judge(ctx, rules, path, call_at, AttributionCheck(
-                        subject=f"{wrapper.label} in `{wrapper.name}`", required=required, missing=tuple(carried),
+                        subject=f"{label} in `{wrapper.name}`", required=required, missing=tuple(carried),
                         remedy="", unverifiable=(f"`{short}` takes {pronoun} from its callers, and no call in this "
-                                                 f"project reaches it; add {pronoun} here or declare the wrapper "
-                                                 f"in [tool.attrlint.wrappers]")))
+                                                 f"project that attrlint can follow reaches it (a framework or "
+                                                 f"another service may call it); add {pronoun} here, or declare "
+                                                 f"the wrapper in [tool.attrlint.wrappers]")))
         else:
-            callers = [s for s in sites if _target(s, wrappers) is wrapper and not s.internal]
+            callers = [s for s in sites if not s.internal and wrapper in _all_targets(s, wrappers)]
             if callers and all(all(g in s.fact.context for g in gaps) for s in callers):
                 continue
         key = (wrapper.origin_path, at.line, at.col, "gaps")
@@ -524,8 +631,19 @@ def _with_spreads(project: Project, module: Module, call: CallFact) -> tuple[Cal
 
 
 def _target(site: Site, wrappers: dict[str, Wrapper]) -> Wrapper | None:
+    """The wrapper a site is judged against: the first of its targets (sorted by name)."""
     for name in site.targets:
         w = wrappers.get(name)
         if w is not None:
             return w
     return None
+
+
+def _all_targets(site: Site, wrappers: dict[str, Wrapper]) -> list[Wrapper]:
+    """Every wrapper a site may call: a call through a base class reaches each override."""
+    found: dict[int, Wrapper] = {}
+    for name in site.targets:
+        w = wrappers.get(name)
+        if w is not None:
+            found.setdefault(id(w), w)
+    return list(found.values())

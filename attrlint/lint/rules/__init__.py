@@ -15,10 +15,10 @@ __all__ = ["FileContext", "Phase", "Rule", "all_rules", "file_rules", "rules_by_
 
 @functools.cache
 def _registry() -> tuple[type[Rule], ...]:
-    from attrlint.lint.rules import attribution, governance, keys, noqa, syntax
+    from attrlint.lint.rules import attribution, governance, keys, noqa, policy, syntax
 
     rules: list[type[Rule]] = []
-    for module in (syntax, attribution, keys, governance, noqa):
+    for module in (syntax, attribution, keys, governance, policy, noqa):
         rules.extend(module.RULES)
     return tuple(sorted(rules, key=lambda r: r.code))
 

@@ -110,7 +110,7 @@ client.chat.completions.create(model="gpt-4o", messages=[], metadata=build_metad
     def judge(self, check: AttributionCheck) -> str | None:
         if check.unverifiable or not check.none_supplied:
             return None
-        return f"{check.subject} has no attribution: {check.remedy}"
+        return f"{check.subject} has no attribution{check.found}: {check.remedy}"
 
 
 class IncompleteAttribution(Rule):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import enum
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +28,18 @@ class Phase(enum.Flag):
     FILE = enum.auto()  # per file, on its tree (the CLI, the flake8 plugin, library calls)
     PROJECT = enum.auto()  # once per run, from every file's facts (the CLI only)
     WRAPPER_SITES = enum.auto()  # at every call site of a project wrapper, in the project phase
+    POLICY = enum.auto()  # PR mode (`check --new-since REF`): the configuration and baseline at REF and now
+
+
+# A snippet is the reported source, whitespace-normalised and redacted. Up to this many
+# characters of source it is the node's whole lines (at most 21); beyond, it is a window that
+# starts at the node and holds SNIPPET_CHARS characters, so a finding on a 5 MB line costs what
+# one on a short line costs. Redaction looks at _KEY_MARGIN more characters than the window
+# keeps, so a key cut by the window's end is still matched (and redacted) whole.
+SNIPPET_SOURCE_LIMIT = 16384
+SNIPPET_CHARS = 300
+_KEY_MARGIN = 1024
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @dataclass
@@ -41,6 +55,9 @@ class FileContext:
     cell: int | None = None
     project_phase: bool = False  # calls whose attribution depends on other modules are judged there
     findings: list[Finding] = field(default_factory=list)
+    # per-line memos: a long line is scanned once, however many findings it holds
+    _noqa: dict[int, str] = field(default_factory=dict, repr=False)
+    _widths: dict[int, tuple[list[int], list[int]] | None] = field(default_factory=dict, repr=False)
 
     def position(self, node: ast.AST) -> tuple[int, int, int, int]:
         """1-based line and column (in characters) of a node's start and end."""
@@ -52,22 +69,65 @@ class FileContext:
         return line, col + 1, end_line, end_col + 1
 
     def _char_col(self, line: int, byte_col: int) -> int:
-        if 0 < line <= len(self.lines):
-            text = self.lines[line - 1]
-            if not text.isascii():
-                return len(text.encode("utf-8")[:byte_col].decode("utf-8", "replace"))
-        return byte_col
+        """The character column of a UTF-8 byte column (ast's), in time independent of the
+        line's length once the line has been seen."""
+        if not 0 < line <= len(self.lines):
+            return byte_col
+        if line not in self._widths:
+            self._widths[line] = _multibyte_offsets(self.lines[line - 1])
+        offsets = self._widths[line]
+        if offsets is None:
+            return byte_col
+        starts, extra = offsets
+        before = bisect.bisect_left(starts, byte_col)  # multi-byte characters starting before it
+        return byte_col - (extra[before - 1] if before else 0)
 
     def noqa(self, line: int) -> str:
         """The noqa of a 1-based line of this file (see attrlint.lint.suppression)."""
         from attrlint.lint.suppression import line_noqa
 
-        return line_noqa(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
+        if not 0 < line <= len(self.lines):
+            return ""
+        found = self._noqa.get(line)
+        if found is None:
+            found = self._noqa[line] = line_noqa(self.lines[line - 1])
+        return found
 
     def snippet(self, node: ast.AST) -> str:
-        line, _, end_line, _ = self.position(node)
-        text = "\n".join(self.lines[line - 1:min(end_line, line + 20)])
-        text = redact_text(" ".join(textwrap.dedent(text).split()), self.catalogue)
+        """The node's source, whitespace-normalised, with key-shaped text redacted. When its
+        lines are long (see SNIPPET_SOURCE_LIMIT) it is the node's own text from its start,
+        at most SNIPPET_CHARS characters of it."""
+        line, col, end_line, end_col = self.position(node)
+        last = min(end_line, line + 20)
+        size = 0
+        for number in range(line, last + 1):
+            size += len(self.lines[number - 1]) + 1 if 0 < number <= len(self.lines) else 0
+        if size <= SNIPPET_SOURCE_LIMIT:
+            return self._redact(" ".join(textwrap.dedent("\n".join(self.lines[line - 1:last])).split()))
+        return self._window(line, col - 1, last, end_col - 1 if last == end_line else None)
+
+    def _window(self, line: int, col: int, last: int, end_col: int | None) -> str:
+        """Up to SNIPPET_CHARS characters of normalised source from (line, col) to (last,
+        end_col), redacted."""
+        wanted = SNIPPET_CHARS + _KEY_MARGIN
+        pieces: list[str] = []
+        taken = 0
+        for number in range(line, min(last, len(self.lines)) + 1):
+            text = self.lines[number - 1]
+            start = col if number == line else 0
+            stop = start + wanted - taken
+            if number == last and end_col is not None:
+                stop = min(stop, end_col)
+            piece = text[start:stop]
+            pieces.append(piece)
+            taken += len(piece) + 1
+            if taken >= wanted:
+                break
+        text = self._redact(" ".join(" ".join(pieces).split()))
+        return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rstrip() + " …"
+
+    def _redact(self, text: str) -> str:
+        text = redact_text(text, self.catalogue)
         for literal in self.module.key_literals:
             if literal.value in text:
                 text = text.replace(literal.value, redact(literal.value))
@@ -90,6 +150,21 @@ class FileContext:
             line=line, column=col, end_line=end_line, end_column=end_col,
             fix=fix, snippet=self.snippet(node), cell=self.cell,
         ))
+
+
+def _multibyte_offsets(text: str) -> tuple[list[int], list[int]] | None:
+    """None for an ASCII line; else the byte offset of each multi-byte character and the
+    extra bytes (beyond one per character) up to and including it."""
+    if text.isascii():
+        return None
+    starts: list[int] = []
+    extra: list[int] = []
+    total = 0
+    for match in _NON_ASCII.finditer(text):
+        starts.append(match.start() + total)
+        total += len(match.group().encode("utf-8", "surrogatepass")) - 1
+        extra.append(total)
+    return starts, extra
 
 
 class Rule:
@@ -161,6 +236,9 @@ class Rule:
             parts += ["", f"Off by default: {how}."]
         if cls.project_wide():
             parts += ["", "Project-wide: runs in `attrlint check` over the paths given, not in the flake8 plugin."]
+        if Phase.POLICY in cls.phases:
+            parts += ["", ("PR mode: reported by `attrlint check --new-since REF`, from the configuration "
+                           "and baseline as they were at REF and as they are now.")]
         return "\n".join(parts)
 
 
