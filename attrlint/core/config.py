@@ -21,7 +21,7 @@ from attrlint.core.schema import Schema, default_schema
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env/", "env/",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".attrlint", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".attrlint", ".attrlint_cache", "site-packages",
 )
 
 _CODE = re.compile(r"^(ATR\d{0,3}|ALL)$")

@@ -24,15 +24,20 @@ def is_data_file(path: str) -> bool:
     return name.startswith(".env") or name.endswith(".env") or name.lower().endswith(DATA_SUFFIXES)
 
 
+# A checked-out repository's .git/config may name a program for core.fsmonitor, which
+# `git ls-files` would run: never let it.
+_SAFE_GIT = ("-c", "core.fsmonitor=false")
+
+
 def _git_tracked(path: str) -> list[str] | None:
     """The files git tracks (in its index) at or under `path`, as paths joined to `path`;
     None when `path` is not inside a git work tree."""
     directory = path if os.path.isdir(path) else (os.path.dirname(path) or ".")
     try:
         listing = subprocess.run(
-            ["git", "-C", directory, "ls-files", "-z", "--cached", "--", "." if directory == path else
-             os.path.basename(path)],
-            capture_output=True, timeout=60, check=False,
+            ["git", *_SAFE_GIT, "--literal-pathspecs", "-C", directory, "ls-files", "-z", "--cached", "--",
+             "." if directory == path else os.path.basename(path)],
+            capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -79,11 +84,6 @@ def iter_data_files(
                 continue
             seen.add(path)
             yield path
-
-
-# A checked-out repository's .git/config may name a program for core.fsmonitor, which
-# `git ls-files` would run: never let it.
-_SAFE_GIT = ("-c", "core.fsmonitor=false")
 
 
 def _git_visible(directory: str) -> set[str] | None:

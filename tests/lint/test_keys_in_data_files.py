@@ -162,3 +162,14 @@ def test_keys_saved_in_notebook_outputs(run_cli, tmp_path, keys):
     assert [f["cell"] for f in off] == [2]  # the code cell's key is still reported
     for key in keys.values():
         assert key not in result.output
+
+
+def test_listing_tracked_files_never_runs_the_repositorys_fsmonitor(run_cli, repo, tmp_path):
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    hook.chmod(0o755)
+    _git(repo, "config", "core.fsmonitor", str(hook))
+    run_cli("check", "--no-cache", "--show-files", cwd=repo)
+    run_cli("check", "--no-cache", ".env", cwd=repo)
+    assert not marker.exists()
