@@ -29,7 +29,9 @@ from support.keys import key_matching, provider_formats  # noqa: E402
 from attrlint.core.catalogue import load_catalogue  # noqa: E402
 from attrlint.core.keyscan import (  # noqa: E402
     ENTROPY_CEILING,
+    LONG_BODY,
     RUN_SHARE,
+    SHORT_RUN_SHARE,
     SHORTEST,
     WORD_SHARE,
     entropy,
@@ -44,15 +46,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keys", type=int, default=20000, help="keys drawn per format")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--format", action="append", help="only these formats (names as printed)")
     args = parser.parse_args()
     catalogue = load_catalogue()
     rng = random.Random(args.seed)
-    print(f"thresholds: entropy < min({ENTROPY_CEILING}, log2(n) - 2); runs >= {RUN_SHARE}; "
+    print(f"thresholds: entropy < min({ENTROPY_CEILING}, log2(n) - 2); runs >= {RUN_SHARE} "
+          f"({SHORT_RUN_SHARE} below {LONG_BODY} characters); "
           f"words >= {WORD_SHARE} (from {SHORTEST} characters)")
     print(f"{'format':<22} {'keys':>7} {'fixtures':>8} {'max runs':>9} {'max words':>10} "
           f"{'min H margin':>13} {'seconds':>8}")
     total = taken = 0
     for name, regex in provider_formats():
+        if args.format and name not in args.format:
+            continue
         started = time.perf_counter()
         reasons: Counter[str] = Counter()
         max_runs = max_words = 0.0

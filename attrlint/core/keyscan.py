@@ -9,9 +9,9 @@ body is a fixture when any of these holds:
 - it repeats a unit (at least twice): `000…0`, `abc123abc123…`, `DEADBEEFDEADBEEF`;
 - its Shannon entropy is below `min(3.0, log2(len) - 2)` bits per character (2.0 for the
   16 characters of an AWS key id, 3.0 from 32 characters on): `0…01`, `test` + `x` × 40;
-- at least half of it is runs of three or more sequential or repeated characters
-  (`abcdefghijklmnopqrstuvwxyz1234567890`, `AAAABBBB…`), also counted over every other
-  character (`A1B2C3D4…`) for bodies of 16 characters or more;
+- at least half of it (three quarters, below 24 characters) is runs of three or more
+  sequential or repeated characters (`abcdefghijklmnopqrstuvwxyz1234567890`, `AAAABBBB…`),
+  also counted over every other character (`A1B2C3D4…`);
 - it holds a test marker (`test`, `fake`, `dummy`, `example`, `sample`, `mock`, `demo`,
   `placeholder`, `invalid`, `redacted`, `changeme`, `notreal`, `secret`, `your`) as a word of
   its own (`-test-`, `_fake_`, at either end before `-`/`_`), or a marker of five letters or
@@ -36,7 +36,9 @@ from dataclasses import dataclass
 from attrlint.core.catalogue import Catalogue, literal_prefixes
 
 ENTROPY_CEILING = 3.0  # bits per character a body of 32 characters or more must reach
-RUN_SHARE = 0.5  # share of a body in sequential or repeated runs that makes it a fixture
+RUN_SHARE = 0.5  # share of a body in sequential or repeated runs that makes it a fixture...
+SHORT_RUN_SHARE = 0.75  # ... or of a body shorter than LONG_BODY, where chance runs are likelier
+LONG_BODY = 24
 RUN_LENGTH = 3  # the shortest run that counts
 WORD_SHARE = 0.5  # share of a body in common English words that makes it a fixture
 SHORTEST = 16  # the word and every-other-character tests apply from this length on (every format's)
@@ -136,7 +138,7 @@ def fixture_reason(body: str) -> str | None:
     share = run_share(body)
     if n >= SHORTEST:
         share = max(share, (run_share(body[0::2]) + run_share(body[1::2])) / 2)
-    if share >= RUN_SHARE:
+    if share >= (RUN_SHARE if n >= LONG_BODY else SHORT_RUN_SHARE):
         return "sequential or repeated characters"
     marker = _DELIMITED_MARKER.search(body) or _END_MARKER.search(body)
     if marker:

@@ -171,3 +171,11 @@ def lint_findings():
     from support.source import lint
 
     return lambda source: [f for f in lint(source) if f.code == "ATR101"]
+
+
+def test_short_bodies_need_longer_runs():
+    """Below 24 characters (an AWS key id's 16) chance runs are likelier: three quarters count."""
+    chance = "PXPEYQYXWVHHHHBG"  # drawn at random: `YXWV` and `HHHH`, half of it
+    assert run_share(chance) == 0.5 and fixture_reason(chance) is None
+    written = "PXABCDEFGHIJKLMQ"  # 13 of 16
+    assert run_share(written) >= 0.75 and fixture_reason(written) == "sequential or repeated characters"
