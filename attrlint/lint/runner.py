@@ -12,7 +12,13 @@ from pathlib import Path
 from attrlint.core.config import CONFIG_NAMES, Config, find_config_file, load_config
 from attrlint.core.dates import today_utc
 from attrlint.lint.diagnostics import FileResult, Finding
-from attrlint.lint.discovery import Excluder, iter_data_files, iter_files
+from attrlint.lint.discovery import (
+    SOURCE_SUFFIXES,
+    Excluder,
+    is_data_file,
+    iter_data_files,
+    iter_files,
+)
 from attrlint.lint.engine import Linter
 from attrlint.lint.pool import DEFAULT_TIMEOUT, default_jobs, lint_items, read_keyed
 from attrlint.lint.suppression import Options
@@ -312,6 +318,9 @@ def check_stdin(data: bytes, filename: str, *, options: Options, config_path: Pa
         from attrlint.lint.notebooks import lint_notebook
 
         file_result = lint_notebook(linter, filename, data)
+    elif is_data_file(filename) and not filename.endswith(SOURCE_SUFFIXES):
+        # a data file an editor or hook hands over: checked for keys when data files are
+        file_result = linter.lint_data(data, filename) if linter.check_data_files else FileResult(path=filename)
     else:
         file_result = linter.lint_bytes(data, filename)
     return RunResult(findings=list(file_result.findings), results=[file_result], configs=[config])

@@ -173,3 +173,13 @@ def test_listing_tracked_files_never_runs_the_repositorys_fsmonitor(run_cli, rep
     run_cli("check", "--no-cache", "--show-files", cwd=repo)
     run_cli("check", "--no-cache", ".env", cwd=repo)
     assert not marker.exists()
+
+
+def test_a_data_file_on_standard_input(run_cli, tmp_path, keys):
+    text = f"OPENAI_API_KEY={keys['env']}\n"
+    result = run_cli("check", "--stdin-filename", "deploy/.env", "--format", "json", cwd=tmp_path, input=text)
+    assert [(f["path"], f["line"], f["code"]) for f in json.loads(result.stdout)["findings"]] == [
+        ("deploy/.env", 1, "ATR101")]
+    assert keys["env"] not in result.output
+    off = run_cli("check", "--stdin-filename", "deploy/.env", "--no-check-data-files", cwd=tmp_path, input=text)
+    assert off.exit_code == 0
