@@ -86,6 +86,9 @@ def check_options(function):
         click.option("--force-exclude", is_flag=True,
                      help="Apply excludes to paths given on the command line and to --stdin-filename "
                           "(for pre-commit and editors)."),
+        click.option("--check-data-files/--no-check-data-files", "check_data_files", default=None,
+                     help="Also look for committed keys (ATR101) in git-tracked .env*, YAML, JSON, TOML and "
+                          "INI files and in notebook outputs (default: the `check-data-files` setting, on)."),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache."),
         click.option("--cache-dir", type=click.Path(file_okay=False),
                      help="Cache directory (default: $ATTRLINT_CACHE_DIR, else .attrlint_cache)."),
@@ -230,7 +233,8 @@ def _request(kw: dict[str, Any]) -> Request:
         raise Fail("--add-noqa does not combine with --fix or --diff: fix first, then add noqa to what remains")
     options = Options(strict=bool(kw["strict"]), select=_codes(kw["select"], "--select"),
                       ignore=_codes(kw["ignore"], "--ignore"),
-                      extend_select=_codes(kw["extend_select"], "--extend-select"))
+                      extend_select=_codes(kw["extend_select"], "--extend-select"),
+                      check_data_files=kw["check_data_files"])
     return Request(
         paths=paths, options=options, config_file=Path(kw["config_path"]) if kw["config_path"] else None,
         output_format=kw["output_format"], output_file=kw["output_file"], statistics=kw["statistics"],
@@ -307,15 +311,20 @@ def _run_stdin(request: Request) -> int:
 
 
 def _show_files(request: Request, paths: list[str]) -> int:
-    from attrlint.lint.discovery import Excluder, iter_files
-    from attrlint.lint.runner import ConfigResolver
+    from attrlint.lint.discovery import Excluder, iter_data_files, iter_files
+    from attrlint.lint.runner import ConfigResolver, data_files_wanted
 
     resolver = ConfigResolver(request.config_file)
     errors = []
     found = []
     for given in paths:
-        excluder = Excluder(resolver.for_path(given))
+        root_config = resolver.for_path(given)
+        excluder = Excluder(root_config)
         found += iter_files([given], excluder, force_exclude=request.force_exclude, on_error=errors.append)
+        if data_files_wanted(request.options, root_config):
+            found += [path for path in iter_data_files([given], excluder, force_exclude=request.force_exclude,
+                                                       on_warning=lambda message: None)
+                      if data_files_wanted(request.options, resolver.for_file(path))]
     for message in errors:
         request.say(f"attrlint: error: {message}")
     for path in sorted(set(found)):

@@ -1,122 +1,134 @@
-"""`attrlint init`: a starting `[tool.attrlint]` drafted from what the code does."""
+"""`attrlint init`: a starting `[tool.attrlint]` drafted from what the code says about itself.
+
+The agents, the key registry, the wrappers and the test ignores come from
+attrlint/cli/proposal.py; this command writes them to pyproject.toml (never over an existing
+`[tool.attrlint]` without `--force`), prints them (`--stdout`) or shows the change (`--diff`),
+and says on stderr what it inferred and why.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import sys
-from collections import defaultdict
-from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+import os
+import tempfile
+from pathlib import Path
 
 import click
 
-from attrlint.cli.keys import scan
-
-_PREFIXES = ("services", "agents", "apps", "packages", "src", "bots", "workers")
-_TEST_DIRS = frozenset({"tests", "test", "testing"})
-_TEST_IGNORES = '["ATR001", "ATR002", "ATR004", "ATR008"]'
-
-
-def _is_test_file(path: str) -> bool:
-    posix = PurePosixPath(Path(path).as_posix())
-    name = posix.name
-    return (any(part in _TEST_DIRS for part in posix.parts[:-1]) or name.startswith("test_")
-            or name.endswith("_test.py") or name == "conftest.py")
+from attrlint.cli.common import Fail
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the section instead of writing pyproject.toml.")
-def init(paths, to_stdout) -> None:
-    """Write a starting [tool.attrlint] section from what the code does."""
+@click.option("--diff", "show_diff", is_flag=True, help="Show the change to pyproject.toml as a diff; write nothing.")
+@click.option("--force", is_flag=True, help="Replace an existing [tool.attrlint] configuration.")
+def init(paths, to_stdout, show_diff, force) -> None:
+    """Write a starting [tool.attrlint] section from what the code does.
+
+    Agents come from the agent_id values the code sends, the agents named in its key
+    variables (OPENAI_KEY_SUPPORT) and its sub-packages; every key variable it reads is
+    registered with an empty owner and expiry to fill in."""
     target = Path("pyproject.toml")
     existing = target.read_text(encoding="utf-8") if target.exists() else ""
-    if "[tool.attrlint" in existing and not to_stdout:
-        click.echo("attrlint: error: pyproject.toml already has a [tool.attrlint] section; attrlint init never "
-                   "overwrites it (use --stdout to see what it would write)", err=True)
-        sys.exit(2)
-    result = scan(paths, None)
-    section = render_init(result.results, roots=list(paths) or ["."])
+    for other in (".attrlint.toml", "attrlint.toml"):
+        if Path(other).is_file() and not (to_stdout or show_diff):
+            raise Fail(f"{other} configures attrlint here and wins over pyproject.toml; attrlint init writes "
+                       "pyproject.toml: merge `attrlint init --stdout` into it by hand")
+    configured = "[tool.attrlint" in existing or _has_attrlint_table(existing)
+    if configured and not (force or to_stdout or show_diff):
+        raise Fail("pyproject.toml already has a [tool.attrlint] section; attrlint init never overwrites it: "
+                   "--diff shows what it would write, --force replaces it")
+    result = _scan(paths, ignore_config=force or show_diff or to_stdout)
+    from attrlint.cli.proposal import propose, render, summary
+    from attrlint.core.catalogue import load_catalogue
+    from attrlint.core.schema import default_schema
+
+    proposal = propose(result.results, Path.cwd(), load_catalogue(), default_schema())
+    section = render(proposal)
+    click.echo(summary(proposal), err=True)
     if to_stdout:
         click.echo(section, nl=False)
         return
-    with target.open("a", encoding="utf-8") as handle:
-        if existing and not existing.endswith("\n"):
-            handle.write("\n")
-        handle.write(("\n" if existing else "") + section)
-    click.echo(f"Wrote [tool.attrlint] to {target}: review the agents, owners and expiry dates.", err=True)
+    after = _with_section(existing, section, replace=configured)
+    _check_loads(after, target)
+    if show_diff:
+        from attrlint.lint.fixes import unified_diff
+
+        click.echo(unified_diff(str(target), existing, after), nl=False)
+        return
+    _write_atomic(target, after)
+    click.echo(f"Wrote [tool.attrlint] to {target}: review the agents, and fill in each key's owner and expires.",
+               err=True)
 
 
-def _agent_of(path: str, roots: Sequence[str] = (".",)) -> tuple[str, str] | None:
-    """(agent name, glob) guessed from the top-level folder under the scanned root."""
-    posix = PurePosixPath(Path(path).as_posix())
-    base: tuple[str, ...] = ()
-    for root in roots:
-        root_parts = tuple(p for p in PurePosixPath(Path(root).as_posix()).parts if p not in (".", ""))
-        if posix.parts[:len(root_parts)] == root_parts and len(root_parts) >= len(base):
-            base = root_parts
-    parts = tuple(p for p in posix.parts[len(base):] if p not in (".", ""))
-    prefix = "/".join(base) + "/" if base else ""
-    if len(parts) >= 3 and parts[0] in _PREFIXES:
-        return parts[1], f"{prefix}{parts[0]}/{parts[1]}/**"
-    if len(parts) >= 2:
-        return parts[0], f"{prefix}{parts[0]}/**"
-    return None
+def _scan(paths: tuple[str, ...], *, ignore_config: bool):
+    """Every file's facts, without the project-wide rules. With `ignore_config`, an existing
+    configuration (which --force replaces) does not apply: the defaults do."""
+    from attrlint.cli.keys import scan
+    from attrlint.core.config import ConfigError
+
+    if not ignore_config:
+        try:
+            return scan(paths, None)
+        except ConfigError as exc:
+            raise Fail(f"{exc} (attrlint init --force replaces the configuration)") from None
+    with tempfile.TemporaryDirectory() as directory:
+        defaults = Path(directory) / "attrlint.toml"
+        defaults.write_text("", encoding="utf-8")
+        return scan(paths, str(defaults))
 
 
-def render_init(results, roots: Sequence[str] = (".",)) -> str:
-    from attrlint.core.catalogue import load_catalogue
-    from attrlint.core.dates import today_utc
-    from attrlint.keys.governance import environment_of
+def _has_attrlint_table(text: str) -> bool:
+    from attrlint.core import toml
 
-    catalogue = load_catalogue()
-    agents: dict[str, str] = {}
-    refs_by_env: dict[str, list] = defaultdict(list)
-    has_tests = False
-    for r in results:
-        if _is_test_file(r.path):
-            has_tests = True
-            continue
-        guess = _agent_of(r.path, roots)
-        if guess and (r.llm_calls or r.key_refs):
-            agents.setdefault(guess[0], guess[1])
-        for ref in r.key_refs:
-            refs_by_env[ref.env].append(ref)
-    lines = ["[tool.attrlint]", 'required-fields = ["ticket_id", "customer_id", "agent_id"]', ""]
-    for name, glob in sorted(agents.items()):
-        lines += [f"[tool.attrlint.agents.{_toml_key(name)}]", f'paths = ["{glob}"]', ""]
-    if has_tests:
-        lines += ["# Tests call LLM clients without production attribution; leave them to the key rules.",
-                  "[tool.attrlint.per-file-ignores]",
-                  f'"tests/**" = {_TEST_IGNORES}', f'"**/test_*.py" = {_TEST_IGNORES}', ""]
-    expires = (today_utc() + dt.timedelta(days=90)).isoformat()
-    for env, refs in sorted(refs_by_env.items()):
-        if env in catalogue.generic_envs:
-            lines.append(f"# {env} is a shared default variable (ATR102): replace it with one key per agent.")
-            for ref in refs:
-                lines.append(f"#   used at {ref.path}:{ref.line}")
-            lines.append("")
-            continue
-        users = sorted({g[0] for g in (_agent_of(ref.path, roots) for ref in refs) if g})
-        vendor = next((ref.vendor for ref in refs if ref.vendor), None) or catalogue.vendor_of_env(env)
-        lines.append(f"[tool.attrlint.keys.{_toml_key(env)}]")
-        for ref in refs:
-            lines.append(f"# used at {ref.path}:{ref.line}")
-        if len(users) == 1:
-            lines.append(f'agent = "{users[0]}"')
-        else:
-            lines.append(f'# agent = ""  # used by {", ".join(users) or "shared code only"}: pick one owner agent')
-        if vendor:
-            lines.append(f'provider = "{vendor}"')
-        lines.append(f'environment = "{environment_of(env, None)}"')
-        lines.append('owner = ""          # who to call when it leaks: fill in')
-        lines.append(f"expires = {expires}  # rotate by then")
-        lines.append("")
-    return "\n".join(lines)
+    try:
+        return "attrlint" in toml.loads(text).get("tool", {})
+    except toml.TOMLDecodeError:
+        return False
 
 
-def _toml_key(name: str) -> str:
-    import re
+def _with_section(existing: str, section: str, *, replace: bool) -> str:
+    from attrlint.cli.proposal import replace_attrlint
 
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+    if not replace:
+        return existing.rstrip("\n") + "\n\n" + section if existing.strip() else section
+    after = replace_attrlint(existing, section)
+    from attrlint.core import toml
+
+    try:
+        leftover = toml.loads(replace_attrlint(existing, "")).get("tool", {})
+    except toml.TOMLDecodeError:
+        leftover = {}
+    if "attrlint" in leftover:
+        raise Fail("pyproject.toml sets tool.attrlint outside a [tool.attrlint] table (a dotted key or an inline "
+                   "table); remove it by hand, then run attrlint init --force again")
+    return after
+
+
+def _check_loads(text: str, target: Path) -> None:
+    """What init writes must load: a configuration error here is attrlint's, not the user's."""
+    from attrlint.core import toml
+    from attrlint.core.config import ConfigError, parse_config
+
+    try:
+        table = toml.loads(text).get("tool", {}).get("attrlint", {})
+        parse_config(table, path=target, text=text)
+    except (toml.TOMLDecodeError, ConfigError) as exc:
+        raise Fail(f"internal error: the configuration init drafted does not load ({exc}); nothing was written")
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    directory = target.resolve().parent
+    name = ""
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, prefix=".pyproject.",
+                                         delete=False) as handle:
+            name = handle.name
+            handle.write(text)
+        if target.exists():
+            os.chmod(name, target.stat().st_mode & 0o777)
+        os.replace(name, target)
+    except OSError as exc:
+        if name:
+            Path(name).unlink(missing_ok=True)
+        raise Fail(f"{target}: cannot write: {exc.strerror}") from None

@@ -31,14 +31,14 @@ def rules(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([{
             "code": r.code, "name": r.name, "summary": r.summary, "fixable": r.fixable,
-            "default": r.default_enabled, "project_wide": r.project_wide(),
+            "unsafe_fix": r.unsafe_fix, "default": r.default_enabled, "project_wide": r.project_wide(),
         } for r in items], indent=2))
         return
     if output_format == "markdown":
         click.echo(rules_markdown())
         return
     for r in items:
-        flags = ("fix " if r.fixable else "    ") + ("off " if not r.default_enabled else "    ") + (
+        flags = (("fix*" if r.unsafe_fix else "fix ") if r.fixable else "    ") + ("off " if not r.default_enabled else "    ") + (
             "project" if r.project_wide() else "")
         click.echo(f"{r.code}  {r.name:<32} {flags.rstrip():<12} {r.summary}")
 
@@ -54,5 +54,6 @@ def rules_markdown() -> str:
         if r.project_wide():
             notes.append("CLI only")
         summary = r.summary + (f" ({', '.join(notes)})" if notes else "")
-        lines.append(f"| {r.code} | {r.name} | {summary} | {'yes' if r.fixable else ''} |")
+        fix = ("unsafe" if r.unsafe_fix else "yes") if r.fixable else ""
+        lines.append(f"| {r.code} | {r.name} | {summary} | {fix} |")
     return "\n".join(lines)

@@ -73,6 +73,9 @@ def show_settings(path: str, options: Options, config_file: Path | None) -> str:
          origin("ignore", options.ignore) if not (config.ignore and options.ignore)
          else f"{origin('ignore')} + command line"),
         ("strict", _toml(options.strict or config.strict), origin("strict", bool(options.strict))),
+        ("check-data-files", _toml(config.check_data_files if options.check_data_files is None
+                                   else options.check_data_files),
+         origin("check-data-files", options.check_data_files is not None)),
         ("exclude", _toml(config.exclude), origin("exclude")),
         ("extend-exclude", _toml(config.extend_exclude), origin("extend-exclude")),
         ("per-file-ignores", _toml(config.per_file_ignores), origin("per-file-ignores")),

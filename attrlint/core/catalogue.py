@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ class Vendor:
     key_env_names: tuple[str, ...]
     generic_key_envs: tuple[str, ...]
     key_formats: tuple[tuple[str, re.Pattern[str]], ...]
+    base_url_envs: tuple[str, ...] = ()
+    ambiguous_key_envs: tuple[str, ...] = ()  # generic variables the vendor's other APIs use too
+    llm_words: tuple[str, ...] = ()  # words that show a file uses the vendor's LLMs
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class ClientSpec:
     default_key_env: str  # "" when the client authenticates another way
     key_params: tuple[str, ...]
     vendor: str = ""  # who bills, when not the SDK's vendor (a framework's provider classes)
+    key_position: int | None = None  # the positional argument that carries the key, if any
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Catalogue:
     factory_functions: dict[str, tuple[str, str]] = field(hash=False)  # qname -> (sdk, "client" | "argument")
     generic_envs: dict[str, str] = field(hash=False)  # env name -> vendor
     env_tokens: dict[str, str] = field(hash=False)  # name token -> vendor
+    base_url_envs: dict[str, str] = field(hash=False, default_factory=dict)  # env name -> vendor
     key_regex: re.Pattern[str] = re.compile("(?!)")
     key_format_names: tuple[str, ...] = ()
     method_tails: frozenset[str] = frozenset()
@@ -149,6 +155,17 @@ class Catalogue:
             return None
         return self.key_format_names[int(match.lastgroup[1:])], match  # type: ignore[index]
 
+    def key_matches(self, text: str) -> Iterator[re.Match[str]]:
+        """Every key-format match in `text`, in order (see `format_of`)."""
+        prefixes = key_prefixes(self.key_regex)
+        if prefixes is not None and not any(p in text for p in prefixes):
+            return iter(())
+        return self.key_regex.finditer(text)
+
+    def format_of(self, match: re.Match[str]) -> str:
+        """The name of the key format a `key_matches` / `key_format` match is of."""
+        return self.key_format_names[int(match.lastgroup[1:])]  # type: ignore[index]
+
     def vendor_of_env(self, name: str) -> str | None:
         """The vendor whose key a variable name looks like, from its name tokens."""
         if name in self.generic_envs:
@@ -164,7 +181,7 @@ class Catalogue:
         return None
 
 
-_KEY_SHAPE = re.compile(r"(?:^|_)(?:API_KEY|KEY|TOKEN|SECRET_KEY|ACCESS_KEY)(?:_|$)")
+_KEY_SHAPE = re.compile(r"(?:^|_)(?:API_KEY|KEY|TOKEN|SECRET_KEY|ACCESS_KEY|AK|SK)(?:_|$)")
 
 
 @functools.lru_cache(maxsize=8)
@@ -172,7 +189,7 @@ def key_prefixes(key_regex: re.Pattern[str]) -> tuple[str, ...] | None:
     """The literal texts every key-format match starts with, or None when some format has none."""
     found: list[str] = []
     for alternative in _split_alternatives(key_regex.pattern):
-        prefixes = _literal_prefixes(alternative)
+        prefixes = literal_prefixes(alternative)
         if prefixes is None:
             return None
         found.extend(prefixes)
@@ -180,7 +197,7 @@ def key_prefixes(key_regex: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(sorted(p for p in set(found) if not any(q != p and p.startswith(q) for q in found)))
 
 
-def _literal_prefixes(pattern: str) -> list[str] | None:
+def literal_prefixes(pattern: str) -> list[str] | None:
     """The literal texts every match of `pattern` starts with (None when there is none)."""
     from re import _parser  # type: ignore[attr-defined]
 
@@ -237,8 +254,18 @@ def _split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+def client_label(name: str) -> str:
+    """How a constructor is shown: `OpenAI`, or `openai.Client` when the short name says
+    nothing of the SDK."""
+    module, _, short = name.rpartition(".")
+    if short in ("Client", "AsyncClient", "ClientV2", "AsyncClientV2", "LLM"):
+        return f"{module.rpartition('.')[2]}.{short}"
+    return short
+
+
 def is_key_shaped(name: str) -> bool:
-    """`*_API_KEY`, `*_KEY`, `*_KEY_*`, `*_TOKEN` (and `*_TOKEN_*`)."""
+    """`*_API_KEY`, `*_KEY`, `*_KEY_*`, `*_TOKEN` (and `*_TOKEN_*`), and the access/secret key
+    pairs some providers use (`*_AK`, `*_SK`, `QIANFAN_AK_SUPPORT`)."""
     return bool(_KEY_SHAPE.search(name.upper()))
 
 
@@ -282,6 +309,9 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
             key_env_names=tuple(spec.get("key-env-names", [])),
             generic_key_envs=tuple(spec.get("generic-key-envs", [])),
             key_formats=tuple(formats),
+            base_url_envs=tuple(spec.get("base-url-envs", [])),
+            ambiguous_key_envs=tuple(spec.get("ambiguous-key-envs", [])),
+            llm_words=tuple(spec.get("llm-words", [])),
         )
     sdks: dict[str, Sdk] = {}
     clients: dict[str, ClientSpec] = {}
@@ -308,6 +338,7 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
                 default_key_env=c.get("default-key-env", ""),
                 key_params=tuple(c.get("key-params", ["api_key"])),
                 vendor=c.get("vendor", ""),
+                key_position=c.get("key-position"),
             )
             sdk_clients.append(cs)
             clients[cs.name] = cs
@@ -375,11 +406,12 @@ def parse_catalogue(raw: dict[str, Any]) -> Catalogue:
     reexports = dict(sorted(reexports.items(), key=lambda item: -len(item[0])))
     generic_envs = {env: v.name for v in vendors.values() for env in v.generic_key_envs}
     env_tokens = {tok: v.name for v in vendors.values() for tok in v.key_env_names}
+    base_url_envs = {env: v.name for v in vendors.values() for env in v.base_url_envs}
     return Catalogue(
         vendors=vendors, sdks=sdks, clients=clients, module_receivers=module_receivers,
         functions=functions, compatible=compatible, reexports=reexports, factories=factories,
         factory_functions=factory_functions,
-        generic_envs=generic_envs, env_tokens=env_tokens,
+        generic_envs=generic_envs, env_tokens=env_tokens, base_url_envs=base_url_envs,
         key_regex=re.compile("|".join(patterns)) if patterns else re.compile("(?!)"),
         key_format_names=tuple(names), method_tails=frozenset(tails),
         shapes={tail: tuple(found) for tail, found in shapes_by_tail.items()},

@@ -19,9 +19,9 @@ from attrlint.core.globs import GlobError, check_pattern, compile_globs
 from attrlint.core.schema import Schema, default_schema
 
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "env",
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env/", "env/",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".attrlint", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".attrlint", ".attrlint_cache", "site-packages",
 )
 
 _CODE = re.compile(r"^(ATR\d{0,3}|ALL)$")
@@ -97,6 +97,7 @@ class Config:
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     schema: Schema = field(default_factory=default_schema)
     strict: bool = False
+    check_data_files: bool = True  # ATR101 in git-tracked .env*/YAML/JSON/TOML/INI files and notebook outputs
     agents: dict[str, AgentConfig] = field(default_factory=dict, hash=False)
     keys: dict[str, KeyConfig] = field(default_factory=dict, hash=False)
     pricing: tuple[PriceOverride, ...] = ()
@@ -168,7 +169,7 @@ class Config:
 
 _TOP_KEYS = {
     "select", "ignore", "extend-select", "exclude", "extend-exclude", "per-file-ignores",
-    "required-fields", "aliases", "placeholders", "max-metadata-fields", "strict",
+    "required-fields", "aliases", "placeholders", "max-metadata-fields", "strict", "check-data-files",
     "agents", "keys", "pricing", "wrappers",
 }
 _AGENT_KEYS = {"paths", "required-fields", "monthly-budget"}
@@ -279,6 +280,7 @@ def parse_config(table: dict[str, Any], *, path: Path | None = None, text: str =
         per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), path),
         schema=schema,
         strict=_bool(table, "strict", path),
+        check_data_files=_bool(table, "check-data-files", path, default=True),
         agents=agents,
         keys=keys,
         pricing=_pricing(table.get("pricing", {}), path),
@@ -335,8 +337,8 @@ def _codes(table: dict[str, Any], key: str, path: Path | None, *, name: str | No
     return tuple(codes)
 
 
-def _bool(table: dict[str, Any], key: str, path: Path | None) -> bool:
-    value = table.get(key, False)
+def _bool(table: dict[str, Any], key: str, path: Path | None, *, default: bool = False) -> bool:
+    value = table.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(path, key, "expected true or false")
     return value

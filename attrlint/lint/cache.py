@@ -146,6 +146,7 @@ def linter_fingerprint(linter: Linter) -> str:
         config.fingerprint(),
         ",".join(sorted(linter.codes)),
         f"strict={linter.strict}",
+        f"data-files={linter.check_data_files}",
         repr(sorted(config.per_file_ignores.items())),
         repr(sorted(config.keys)),
         str(config.root.resolve()),

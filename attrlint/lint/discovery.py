@@ -14,11 +14,76 @@ if TYPE_CHECKING:
 
 SOURCE_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
+# Files checked for committed keys (ATR101) when git tracks them: `.env*`, YAML, JSON, TOML, INI.
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".ini")
+
+
+def is_data_file(path: str) -> bool:
+    """`.env`, `.env.local`, `.envrc`, `prod.env`, and YAML, JSON, TOML and INI files."""
+    name = os.path.basename(path)
+    return name.startswith(".env") or name.endswith(".env") or name.lower().endswith(DATA_SUFFIXES)
 
 
 # A checked-out repository's .git/config may name a program for core.fsmonitor, which
 # `git ls-files` would run: never let it.
 _SAFE_GIT = ("-c", "core.fsmonitor=false")
+
+
+def _git_tracked(path: str) -> list[str] | None:
+    """The files git tracks (in its index) at or under `path`, as paths joined to `path`;
+    None when `path` is not inside a git work tree."""
+    directory = path if os.path.isdir(path) else (os.path.dirname(path) or ".")
+    try:
+        listing = subprocess.run(
+            ["git", *_SAFE_GIT, "--literal-pathspecs", "-C", directory, "ls-files", "-z", "--cached", "--",
+             "." if directory == path else os.path.basename(path)],
+            capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listing.returncode != 0:
+        return None
+    names = listing.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [name if directory == "." else os.path.join(directory, name) for name in names if name]
+
+
+def iter_data_files(
+    paths: list[str],
+    is_excluded: Callable[[str], bool],
+    *,
+    force_exclude: bool = False,
+    on_warning: Callable[[str], None] = lambda message: None,
+) -> Iterator[str]:
+    """Yield the data files (see `is_data_file`) git tracks under `paths`, as displayed paths.
+
+    Only files in git's index are read: nothing untracked or ignored, nothing outside the
+    paths given, and no symbolic link (its target may lie anywhere). Outside a git work
+    tree there are none. A data file given by name that git does not track is skipped with
+    a warning."""
+    seen: set[str] = set()
+    for given in paths:
+        explicit = os.path.isfile(given)
+        if explicit and not is_data_file(given):
+            continue
+        if explicit and force_exclude and is_excluded(given):
+            continue
+        tracked = _git_tracked(given)
+        if explicit and not tracked:
+            on_warning(f"{given}: not checked for keys: git does not track it (attrlint reads only tracked "
+                       "data files)")
+            continue
+        for path in tracked or ():
+            if not is_data_file(path) or path in seen:
+                continue
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue  # a symbolic link, a submodule, a file deleted from the work tree
+            except OSError:
+                continue
+            if not explicit and is_excluded(path):
+                continue
+            seen.add(path)
+            yield path
 
 
 def _git_visible(directory: str) -> set[str] | None:
@@ -128,6 +193,8 @@ def iter_files(
             return is_excluded(path)
     for given in paths:
         if os.path.isfile(given) or (os.path.lexists(given) and not os.path.isdir(given)):
+            if is_data_file(given) and not given.endswith(suffixes):
+                continue  # checked for keys by iter_data_files, never parsed as Python
             if force_exclude and is_excluded(given):
                 continue
             if not os.path.exists(given):

@@ -10,6 +10,7 @@ import ast
 
 from attrlint.core.catalogue import Catalogue, is_key_shaped, load_catalogue, shadowing_roots
 from attrlint.core.config import Config
+from attrlint.core.keyscan import find_keys_by_line
 from attrlint.keys.governance import KeyRef
 from attrlint.lint.analysis.summary import CallFact, ModuleSummary, Position, WrapperFact
 from attrlint.lint.diagnostics import FileResult, Finding
@@ -51,6 +52,9 @@ class Linter:
         self.strict = self.options.strict or config.strict
         self.local_roots = shadowing_roots(config.root, self.catalogue)
         self.track_noqa = UNUSED_NOQA in self.codes
+        # ATR101 in git-tracked data files and notebook outputs (`check-data-files`)
+        self.check_data_files = (config.check_data_files if self.options.check_data_files is None
+                                 else self.options.check_data_files)
         # A whole run (attrlint.lint.runner) judges unused noqa after the project phase; a
         # single file (stdin, the editor, library calls) judges it here, for the per-file rules.
         self.defer_unused_noqa = False
@@ -122,6 +126,26 @@ class Linter:
             result.summary = summary
         return result
 
+    def lint_data(self, data: bytes, path: str, *, real_path: str | None = None) -> FileResult:
+        """A data file (`.env*`, YAML, JSON, TOML, INI): keys committed in it (ATR101), each
+        shown redacted, with `# noqa` and `per-file-ignores` applied as in Python files."""
+        result = FileResult(path=path)
+        if "ATR101" not in self.codes:
+            return result
+        text = data.decode("utf-8", "replace")
+        if file_noqa(text):
+            return result
+        from attrlint.lint.rules.keys import HardcodedApiKey
+
+        findings = [HardcodedApiKey.text_finding(path, line, col, found, HardcodedApiKey.in_data_file)
+                    for line, col, found in find_keys_by_line(text, self.catalogue)]
+        result.findings = self.suppress(findings, text.splitlines(), real_path or path)
+        return result
+
+    def suppress(self, findings: list[Finding], lines: list[str], path: str) -> list[Finding]:
+        """The findings `# noqa` on their line (in `lines`) and the configuration keep, sorted."""
+        return self._suppress(findings, lines, path, keep_noqa=False)
+
     def unparsable(self, path: str, line: int, col: int, message: str) -> FileResult:
         """A result holding only ATR000 (when enabled) for a file that cannot be read or parsed."""
         result = FileResult(path=path)
@@ -164,6 +188,8 @@ class Linter:
         refs = []
         generic = self.catalogue.generic_envs
         for read in ctx.module.env_reads:
+            if read.kind not in ("read", "setting"):
+                continue  # a write, or a value saved to restore it later
             vendor = read.vendor or self.catalogue.vendor_of_env(read.name)
             registered = read.name in self.config.keys
             if not (read.flows_into_client or registered or (vendor and is_key_shaped(read.name))):

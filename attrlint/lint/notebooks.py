@@ -13,11 +13,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from attrlint.core.keyscan import find_keys
+from attrlint.keys.governance import KeyRef
 from attrlint.lint.analysis.summary import ModuleSummary, Position
+from attrlint.lint.diagnostics import FileResult, Finding
 from attrlint.lint.engine import Linter
 from attrlint.lint.source import parse
-from attrlint.keys.governance import KeyRef
-from attrlint.lint.diagnostics import FileResult, Finding
 
 _MAGIC = re.compile(r"^(\s*)(?:[%!?]|\w+\s*=\s*[%!])")
 # cell magics whose body is still Python
@@ -85,7 +86,17 @@ def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
     try:
         tree = parse(source, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return _lint_cells_separately(linter, path, cells)
+        result = _lint_cells_separately(linter, path, cells)
+    else:
+        result = _lint_joined(linter, path, source, tree, cells, starts)
+    if linter.check_data_files and "ATR101" in linter.codes:
+        result.findings.extend(_keys_in_outputs(linter, path, data.decode("utf-8-sig"), notebook))
+        result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _lint_joined(linter: Linter, path: str, source: str, tree: Any, cells: list[tuple[int, str]],
+                 starts: list[int]) -> FileResult:
     result = linter.lint_text(source, path, real_path=path, tree=tree)
     numbers = [number for number, _ in cells]
 
@@ -101,6 +112,62 @@ def lint_notebook(linter: Linter, path: str, data: bytes) -> FileResult:
     result.findings.sort(key=Finding.sort_key)
     _relocate_facts(result, locate)
     return result
+
+
+_OUTPUTS = re.compile(r'"outputs"\s*:')
+_BINARY = ("image/", "audio/", "video/", "application/pdf", "application/octet-stream")
+
+
+def _output_texts(outputs: Any) -> list[str]:
+    """The text a cell's outputs show: streams, text and JSON data, tracebacks (not images)."""
+    texts: list[str] = []
+
+    def add(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts.append("".join(v for v in value if isinstance(v, str)))
+        elif isinstance(value, (dict, int, float)) or value is None:
+            texts.append(json.dumps(value))
+
+    for output in outputs if isinstance(outputs, list) else ():
+        if not isinstance(output, dict):
+            continue
+        for name in ("text", "traceback", "evalue"):
+            if name in output:
+                add(output[name])
+        data = output.get("data")
+        if isinstance(data, dict):
+            for mime, value in data.items():
+                if isinstance(mime, str) and not mime.startswith(_BINARY):
+                    add(value)
+    return texts
+
+
+def _keys_in_outputs(linter: Linter, path: str, text: str, notebook: Any) -> list[Finding]:
+    """ATR101 for keys saved in code cells' outputs, placed at their line in the notebook file."""
+    from attrlint.lint.rules.keys import HardcodedApiKey
+
+    anchors = [m.end() for m in _OUTPUTS.finditer(text)]
+    findings: list[Finding] = []
+    index = 0
+    for number, cell in enumerate(notebook["cells"], 1):
+        if not isinstance(cell, dict) or "outputs" not in cell:
+            continue
+        cursor = anchors[index] if index < len(anchors) else 0
+        index += 1
+        for piece in _output_texts(cell["outputs"]):
+            for found in find_keys(piece, linter.catalogue):
+                at = text.find(found.key, cursor)
+                if at < 0:
+                    at = max(text.find(found.key), 0)
+                else:
+                    cursor = at + 1
+                line = text.count("\n", 0, at) + 1
+                column = at - (text.rfind("\n", 0, at) + 1) + 1
+                findings.append(HardcodedApiKey.text_finding(path, line, column, found,
+                                                             HardcodedApiKey.in_output(number)))
+    return linter.suppress(findings, text.splitlines(), path) if findings else []
 
 
 def _relocate(item: Any, locate: Any) -> Any:

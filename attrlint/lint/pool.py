@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Iterator
 
 from attrlint.lint.diagnostics import FileResult
+from attrlint.lint.discovery import SOURCE_SUFFIXES, is_data_file
 from attrlint.lint.engine import Linter
 
 POOL_THRESHOLD = 48  # below this many files a pool costs more than it saves
@@ -54,6 +55,8 @@ def lint_keyed(linter: Linter, path: str, *, keyed: bool = True) -> Keyed:
         from attrlint.lint.notebooks import lint_notebook
 
         result = lint_notebook(linter, path, data)
+    elif is_data_file(path) and not path.endswith(SOURCE_SUFFIXES):
+        result = linter.lint_data(data, path)
     else:
         result = linter.lint_bytes(data, path)
     if not keyed:

@@ -39,8 +39,9 @@ class Prefilter:
       (`create(`, `completion(`, `OpenAI(`, ...), or of a helper that calls a method it is
       handed (`partial(`, `sync_to_async(`, `to_thread(`, `run_in_executor(`, `cast(`);
     - `attrlint` (the runtime's attribution blocks);
-    - an environment read (`environ`/`getenv`) of a key-shaped name that names a vendor,
-      or of a key declared in the configuration;
+    - an environment read (`environ`/`getenv`) or a settings class (`Settings`) with a
+      key-shaped name that names a vendor (or is built by an f-string), or a key declared in
+      the configuration;
     - a literal in one of the catalogue's key formats;
     - a call of a configured wrapper.
     """
@@ -64,6 +65,7 @@ class Prefilter:
         wrappers = {w.target.split(":")[-1].split(".")[-1] for w in config.wrappers.values()}
         self.wrapper_calls = _call_of(wrappers) if wrappers else None
         self.declared_envs = tuple(sorted(config.keys))
+        self.generic_envs = tuple(sorted(catalogue.generic_envs))
         self.key_prefixes = key_prefixes(catalogue.key_regex)
 
     def __call__(self, text: str) -> bool:
@@ -71,15 +73,17 @@ class Prefilter:
             return True
         if "attrlint" in text:
             return True
-        if ("environ" in text or "getenv" in text) and self._env_key(text):
+        if ("environ" in text or "getenv" in text or "putenv" in text or "Settings" in text) and self._env_key(text):
             return True
+        if "env_prefix" in text and "Settings" in text:
+            return True  # a settings class whose prefix may make its fields key variables
         if (self.key_prefixes is None or any(p in text for p in self.key_prefixes)) \
                 and self.catalogue.key_regex.search(text):
             return True
         return bool(self.wrapper_calls is not None and self.wrapper_calls.search(text))
 
     def _env_key(self, text: str) -> bool:
-        if any(env in text for env in self.declared_envs):
+        if any(env in text for env in self.declared_envs) or any(env in text for env in self.generic_envs):
             return True
         low = text.lower()
         names: set[str] = set()
@@ -91,6 +95,9 @@ class Prefilter:
                     start -= 1
                 while end < len(low) and (low[end] == "_" or low[end].isalnum()):
                     end += 1
+                if (start and low[start - 1] in "}\"'" and low[start] == "_" or low[start - 1:start] == "}") \
+                        and is_key_shaped(text[start:end]):
+                    return True  # f"{PROVIDER}_API_KEY", PROVIDER + "_API_KEY": a name built from a constant
                 names.add(text[start:end])
                 at = low.find(needle, end)
         vendor_of = self.catalogue.vendor_of_env

@@ -12,7 +12,13 @@ from pathlib import Path
 from attrlint.core.config import CONFIG_NAMES, Config, find_config_file, load_config
 from attrlint.core.dates import today_utc
 from attrlint.lint.diagnostics import FileResult, Finding
-from attrlint.lint.discovery import Excluder, iter_files
+from attrlint.lint.discovery import (
+    SOURCE_SUFFIXES,
+    Excluder,
+    is_data_file,
+    iter_data_files,
+    iter_files,
+)
 from attrlint.lint.engine import Linter
 from attrlint.lint.pool import DEFAULT_TIMEOUT, default_jobs, lint_items, read_keyed
 from attrlint.lint.suppression import Options
@@ -122,6 +128,11 @@ def run(
         for path in iter_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning,
                                on_error=on_error):
             items.append((path, linter_for(resolver.for_file(path))))
+        if data_files_wanted(options, root_config):
+            for path in iter_data_files([given], excluder, force_exclude=force_exclude, on_warning=on_warning):
+                config = resolver.for_file(path)
+                if data_files_wanted(options, config):
+                    items.append((path, linter_for(config)))
 
     jobs = jobs or default_jobs()
     result.results, digests, caches, from_cache = _lint_all(items, linters, jobs=jobs, timeout=timeout,
@@ -138,6 +149,11 @@ def run(
     _unused_noqa(result, items, linters, whole_run=project_rules)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def data_files_wanted(options: Options, config: Config) -> bool:
+    """Whether ATR101 reads the git-tracked data files (`--check-data-files`, else the configuration)."""
+    return config.check_data_files if options.check_data_files is None else options.check_data_files
 
 
 def _apply_noqa(found: list[Finding], uses: dict[str, object]) -> list[Finding]:
@@ -302,6 +318,9 @@ def check_stdin(data: bytes, filename: str, *, options: Options, config_path: Pa
         from attrlint.lint.notebooks import lint_notebook
 
         file_result = lint_notebook(linter, filename, data)
+    elif is_data_file(filename) and not filename.endswith(SOURCE_SUFFIXES):
+        # a data file an editor or hook hands over: checked for keys when data files are
+        file_result = linter.lint_data(data, filename) if linter.check_data_files else FileResult(path=filename)
     else:
         file_result = linter.lint_bytes(data, filename)
     return RunResult(findings=list(file_result.findings), results=[file_result], configs=[config])

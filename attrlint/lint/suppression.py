@@ -38,6 +38,7 @@ class Options:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
+    check_data_files: bool | None = None  # None: as the configuration says
 
 
 ALL = "ALL"

@@ -35,7 +35,7 @@ def test_keys_list_json_on_the_examples(listed):
     research = listed["ANTHROPIC_KEY_RESEARCH"]
     assert (research["days_left"], research["status"], research["provider"]) == (-514, "expired", "anthropic")
     assert listed["GEMINI_KEY_RESEARCH"]["status"] == "unregistered"
-    assert listed["GEMINI_KEY_RESEARCH"]["references"] == ["services/research/summarise.py:11"]
+    assert listed["GEMINI_KEY_RESEARCH"]["references"] == ["services/research/summarise.py:12"]
     assert listed["OPENAI_API_KEY"]["status"].startswith("generic")
     assert listed["OPENAI_API_KEY"]["used_by"] == ["(shared code)"]
     billing = listed["OPENAI_KEY_BILLING"]

@@ -17,7 +17,7 @@ def test_examples_report_every_rule(run_cli):
     found = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert found == {r.code for r in all_rules() if Phase.POLICY not in r.phases}  # PR mode needs git history
     assert found == {"ATR000", "ATR001", "ATR002", "ATR003", "ATR004", "ATR006", "ATR007", "ATR008",
-                     "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR900"}
+                     "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR106", "ATR900"}
     assert "ATR005" not in found
 
 
@@ -40,4 +40,4 @@ def test_examples_findings_sit_where_the_comments_say(run_cli):
 def test_examples_text_summary(run_cli):
     result = run_cli("check", "examples/", "--today", TODAY, cwd=ROOT)
     assert result.stdout.splitlines()[-1] == (
-        "Found 24 findings in 6 files checked. 3 fixable with `attrlint check --fix`.")
+        "Found 25 findings in 7 files checked. 3 fixable with `attrlint check --fix`.")

@@ -6,13 +6,14 @@ import pytest
 
 from attrlint.lint.rules.keys import is_key_placeholder
 
-HEX = "0123456789abcdef" * 3
+HEX = "9f2c47e1b83d06a5c7e29b41f08d3a6e5b1c"  # hexadecimal, in no order
 B62 = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz"
 
 
 @pytest.mark.parametrize("value", [
     "sk-1234", "My API Key", "<OpenAI API Key>", "<your-key>", "anything", "ollama", "not-needed",
     "EMPTY", "sk-...", "", "sk-xxxxxxxxxxxxxxxxxxxxxxxx", "synthetic-local-reader",
+    "sk-0123456789abcdef0123456789abcdef01234567", "abcdefghijklmnop1234567890",
 ])
 def test_placeholders(value):
     assert is_key_placeholder(value)

@@ -100,7 +100,7 @@ def test_each_relaxation_is_found_at_its_line() -> None:
 def test_a_code_disabled_by_a_prefix_is_reported_once_per_rule() -> None:
     found = relaxations("[tool.attrlint]\n", '[tool.attrlint]\nignore = ["ATR1"]\n')
     codes = sorted(r.message.split()[3] for r in found)
-    assert codes == ["ATR101", "ATR102", "ATR103", "ATR104", "ATR105"]
+    assert codes == ["ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR106"]
     assert {r.line for r in found} == {2}
     assert all(r.snippet == 'ignore = ["ATR1"]' for r in found)
 

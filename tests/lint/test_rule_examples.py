@@ -28,7 +28,7 @@ def linter() -> Linter:
 def test_the_rule_set_is_the_documented_one():
     assert [r.code for r in RULES] == [
         "ATR000", "ATR001", "ATR002", "ATR003", "ATR004", "ATR006", "ATR007", "ATR008",
-        "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR201", "ATR202", "ATR900",
+        "ATR101", "ATR102", "ATR103", "ATR104", "ATR105", "ATR106", "ATR201", "ATR202", "ATR900",
     ]
     assert len({r.name for r in RULES}) == len(RULES)
 
@@ -100,7 +100,8 @@ def test_rules_lists_every_rule(run_cli):
         assert rule.name in line and rule.summary in line
     as_json = json.loads(run_cli("rules", "--format", "json").stdout)
     assert [r["code"] for r in as_json] == [r.code for r in RULES]
-    assert {r["code"] for r in as_json if r["fixable"]} == {"ATR003", "ATR900"}
+    assert {r["code"] for r in as_json if r["fixable"]} == {"ATR003", "ATR102", "ATR900"}
+    assert {r["code"] for r in as_json if r["unsafe_fix"]} == {"ATR102"}
     assert {r["code"] for r in as_json if not r["default"]} == {"ATR900"}  # fail closed: ATR008 is on by default
     assert {r["code"] for r in as_json if r["project_wide"]} == {"ATR103", "ATR104", "ATR105"}
     markdown = run_cli("rules", "--format", "markdown").stdout

@@ -7,6 +7,7 @@ come to depend on one particular key.
 
 from __future__ import annotations
 
+import random
 import secrets
 import string
 
@@ -47,3 +48,49 @@ def fake_aws_access_key() -> str:
 def redacted(key: str) -> str:
     """How attrlint shows a key of ordinary length: its first six and last four characters."""
     return f"{key[:6]}…{key[-4:]}"
+
+
+def key_matching(pattern: str, rng: random.Random, *, extra: int = 32) -> str:
+    """A key drawn uniformly from a key format: each character class position picks one of
+    its characters at random, an open-ended repeat runs to its minimum plus up to `extra`."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    out: list[str] = []
+
+    def emit(items: list) -> None:
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(arg))
+            elif name == "IN":
+                chars: list[str] = []
+                for kind, value in arg:
+                    if str(kind) == "LITERAL":
+                        chars.append(chr(value))
+                    elif str(kind) == "RANGE":
+                        chars.extend(chr(c) for c in range(value[0], value[1] + 1))
+                    else:
+                        raise ValueError(f"unsupported class item {kind} in {pattern!r}")
+                out.append(rng.choice(chars))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+                low, high, sub = arg
+                high = low + extra if high == _parser.MAXREPEAT else high
+                for _ in range(rng.randint(low, high)):
+                    emit(list(sub))
+            elif name == "SUBPATTERN":
+                emit(list(arg[-1]))
+            elif name == "BRANCH":
+                emit(list(rng.choice(arg[1])))
+            else:
+                raise ValueError(f"unsupported regex element {name} in {pattern!r}")
+
+    emit(list(_parser.parse(pattern)))
+    return "".join(out)
+
+
+def provider_formats() -> list[tuple[str, str]]:
+    """(format name, regex) of every key format in the provider catalogue."""
+    from attrlint.core.catalogue import load_catalogue
+
+    return [(name, regex.pattern) for vendor in load_catalogue().vendors.values()
+            for name, regex in vendor.key_formats]

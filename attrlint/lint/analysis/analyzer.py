@@ -22,12 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from attrlint.core.catalogue import Catalogue, ClientSpec, Sdk, carries_fields
+from attrlint.core.catalogue import Catalogue, ClientSpec, Sdk, carries_fields, client_label
+from attrlint.core.keyscan import find_keys
 from attrlint.core.schema import Schema
 from attrlint.lint.analysis.attribution import where_to_put
 from attrlint.lint.analysis.facts import (
     ClientConstruction,
     EnvRead,
+    Fallback,
     FieldSource,
     KeyLiteral,
     LLMCall,
@@ -79,7 +81,13 @@ from attrlint.lint.analysis.values import (
 RUNTIME = "attrlint.runtime"
 ATTRIBUTION = f"{RUNTIME}.attribution"
 INSTRUMENT = f"{RUNTIME}.instrument"
-ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"})
+ENV_GETTERS = frozenset({"os.getenv", "os.environ.get"})
+# Calls that set a variable: name at argument 0, the value at argument 1. `os.environ.pop`,
+# `del os.environ[X]` and `X in os.environ` read no key.
+ENV_SETTERS = frozenset({"os.environ.setdefault", "os.putenv"})
+# pydantic settings classes: every field reads the environment variable of its name
+SETTINGS_BASES = frozenset({"pydantic_settings.BaseSettings", "pydantic_settings.main.BaseSettings",
+                            "pydantic.BaseSettings", "pydantic.v1.BaseSettings", "pydantic.env_settings.BaseSettings"})
 PROJECT = "<project>."  # prefix of names imported from a project package that shadows an SDK
 CHAIN_SKIP = frozenset({"with_raw_response", "with_streaming_response"})
 # Test doubles: whatever is called on them is not a billable call.
@@ -122,6 +130,14 @@ class Analyzer(ast.NodeVisitor):
         self.context: list[list[FieldSource]] = []  # enclosing `with attribution(...)` blocks
         self.context_unresolved: list[str] = []
         self._env_nodes: set[int] = set()
+        self._checks: set[int] = set()  # env reads whose value is only tested or compared (not a use)
+        self._strs: dict[tuple[int, str], tuple[Scope, str | None]] = {}  # names bound to a string constant
+        self._redirects: set[tuple[str, str]] = set()  # (scope, vendor) that write a base-URL variable
+        self._truthy: list[set[str]] = [set()]  # names an enclosing `if name:` proved set
+        self._class_infos: dict[str, ClassInfo] = {}  # "<local>.qual" -> info
+        self._settings: dict[str, tuple[str, bool]] = {}  # settings class qual -> (env_prefix, case_sensitive)
+        self._scope_nodes: list[ast.AST] = []  # the module, then each enclosing function
+        self._bound_reads: list[tuple[EnvRead, str, ast.AST]] = []  # `key = os.getenv(X)`: (read, name, scope)
         self.narrowed: list[dict[str, Value]] = [{}]  # isinstance() checks in force: expression -> value
         self._roots = frozenset(m.split(".", 1)[0] for sdk in catalogue.sdks.values() for m in sdk.modules)
         self._sdk_modules = frozenset(m for sdk in catalogue.sdks.values() for m in sdk.modules)
@@ -153,7 +169,14 @@ class Analyzer(ast.NodeVisitor):
 
     # entry point
     def run(self, tree: ast.Module) -> Module:
+        self._scope_nodes.append(tree)
         self.visit(tree)
+        for read, name, scope in self._bound_reads:
+            if read.kind == "read" and _only_tested(name, scope):
+                read.kind = "check"  # `key = os.getenv(X)` then only `if not key: ...`: a check, not a use
+        for read in self.module.env_reads:
+            if read.kind == "write" and (read.scope, self.cat.generic_envs.get(read.name)) in self._redirects:
+                read.redirected = True  # this scope points the SDK at another server: its key, not the vendor's
         summary = self.module.summary
         for name, value in self.scope.bindings.items():
             if isinstance(value, LocalFunc) or value is UNKNOWN:
@@ -199,6 +222,19 @@ class Analyzer(ast.NodeVisitor):
         scope.bindings = merged
 
     def visit_If(self, node: ast.If) -> None:
+        self._mark_checks(node.test)
+        if _stops(node.body):
+            self._guard(_missing_tests(node.test))  # `if not key: raise`: from here on key is set
+        present = _present_tests(node.test)
+        if present:
+            self._truthy.append(self._truthy[-1] | present)
+        try:
+            self._visit_if(node)
+        finally:
+            if present:
+                self._truthy.pop()
+
+    def _visit_if(self, node: ast.If) -> None:
         self.visit(node.test)
         positive = self._isinstance(node.test)
         if positive is not None and _terminates(node.body) and isinstance(node.test, ast.UnaryOp):
@@ -216,10 +252,57 @@ class Analyzer(ast.NodeVisitor):
         self._branches([node.body, node.orelse])
 
     def visit_Assert(self, node: ast.Assert) -> None:
+        self._mark_checks(node.test)
+        self._guard(_present_tests(node.test))
         self.generic_visit(node)
         positive = self._isinstance(node.test)
         if positive is not None and not isinstance(node.test, ast.UnaryOp):
             self.narrowed[-1][positive[0]] = positive[1]
+
+    # -- env reads that are only tested, and the tests that make a value known to be set ---------
+
+    def _mark_checks(self, test: ast.expr) -> None:
+        """A read whose value is only tested (`if os.getenv("X"):`, `not os.environ.get("X")`)
+        or compared checks that the variable is set; it does not use the key."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            self._mark_checks(test.operand)
+        elif isinstance(test, ast.BoolOp):
+            for value in test.values:
+                self._mark_checks(value)
+        elif isinstance(test, ast.Compare):
+            for operand in (test.left, *test.comparators):
+                self._checks.add(id(operand))
+        elif isinstance(test, (ast.Call, ast.Subscript)):
+            self._checks.add(id(test))
+
+    def visit_While(self, node: ast.While) -> None:
+        self._mark_checks(node.test)
+        self.generic_visit(node)
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self._mark_checks(node.test)
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._mark_checks(node)
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        if isinstance(node.op, ast.Not):
+            self._mark_checks(node.operand)
+        self.generic_visit(node)
+
+    def _guard(self, tested: set[str]) -> None:
+        """Names (or `self.x`) a check proved set: the env reads bound to them are guarded."""
+        for text in tested:
+            try:
+                expr = ast.parse(text, mode="eval").body
+            except SyntaxError:  # pragma: no cover - the text is an ast.unparse
+                continue
+            value = self.ev(expr)
+            for member in value.members if isinstance(value, UnionVal) else (value,):
+                if isinstance(member, EnvVal):
+                    member.read.guarded = True
 
     def _isinstance(self, test: ast.expr) -> tuple[str, Value] | None:
         """`isinstance(x, C)` or `not isinstance(x, C)` with C (or a tuple of them) a client or
@@ -288,6 +371,11 @@ class Analyzer(ast.NodeVisitor):
         fact = ClassFact(qual=qual, bases=[b for b in bases if b.kind in (NAME, SDK)])
         info.sdk_bases = [self.cat.clients[b.name] for b in base_values
                           if isinstance(b, QName) and b.name in self.cat.clients]
+        self._class_infos[f"<local>.{qual}"] = info
+        settings = self._settings_config(node, base_values)
+        if settings is not None:
+            self._settings[qual] = settings
+        self._fields(node, info, settings)
         outer = self.scope
         self.scope = Scope(outer, info)
         info.methods = {b.name for b in node.body if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -309,6 +397,74 @@ class Analyzer(ast.NodeVisitor):
                 fact.attrs[name] = attr
         self.module.summary.classes.append(fact)
         self.scope.bindings[node.name] = QName(f"<local>.{qual}")
+
+    # -- pydantic settings classes and Optional fields -----------------------------------------
+
+    def _settings_config(self, node: ast.ClassDef, bases: list[Value]) -> tuple[str | None, bool] | None:
+        """(env_prefix, case_sensitive) of a pydantic settings class, None for other classes;
+        the prefix is None when it cannot be read statically."""
+        inherited: tuple[str | None, bool] | None = None
+        for base in bases:
+            if isinstance(base, QName) and base.name in SETTINGS_BASES:
+                inherited = inherited or ("", False)
+            elif isinstance(base, QName) and base.name.startswith("<local>.") and base.name[8:] in self._settings:
+                inherited = inherited or self._settings[base.name[8:]]
+        if inherited is None:
+            return None
+        prefix, case_sensitive = inherited
+        options: dict[str, ast.expr] = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        for stmt in node.body:
+            value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+            if value is not None and any(isinstance(t, ast.Name) and t.id == "model_config" for t in targets):
+                if isinstance(value, ast.Call):  # SettingsConfigDict(env_prefix=...)
+                    options.update({kw.arg: kw.value for kw in value.keywords if kw.arg})
+                elif isinstance(value, ast.Dict):
+                    options.update({k.value: v for k, v in zip(value.keys, value.values)
+                                    if isinstance(k, ast.Constant) and isinstance(k.value, str)})
+            elif isinstance(stmt, ast.ClassDef) and stmt.name == "Config":  # pydantic v1
+                for sub in stmt.body:
+                    if isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name):
+                        options[sub.targets[0].id] = sub.value
+        if "env_prefix" in options:
+            prefix = self._str_value(options["env_prefix"])
+        flag = options.get("case_sensitive")
+        if isinstance(flag, ast.Constant) and isinstance(flag.value, bool):
+            case_sensitive = flag.value
+        return prefix, case_sensitive
+
+    def _fields(self, node: ast.ClassDef, info: ClassInfo, settings: tuple[str | None, bool] | None) -> None:
+        """The fields of a settings class: the environment variable each reads, and those typed
+        Optional with a default of None (a key there is None when its variable is unset)."""
+        if settings is None:
+            return
+        for stmt in node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+                continue
+            name = stmt.target.id
+            if name.startswith("_") or name == "model_config" or _is_classvar(stmt.annotation):
+                continue
+            aliases: list[tuple[str, ast.AST]] = []
+            default: ast.expr | None = stmt.value
+            if isinstance(stmt.value, ast.Call) and _call_name(stmt.value.func) == "Field":
+                default = stmt.value.args[0] if stmt.value.args else None
+                for kw in stmt.value.keywords:
+                    if kw.arg == "default":
+                        default = kw.value
+                    elif kw.arg in ("alias", "validation_alias", "env"):
+                        aliases.extend(_alias_strings(kw.value))
+            optional = (_is_optional(stmt.annotation) and isinstance(default, ast.Constant)
+                        and default.value is None)
+            env = ""
+            if aliases or settings[0] is not None:
+                prefix, case_sensitive = settings
+                names = aliases or [(f"{prefix}{name}", stmt)]
+                for env_name, where in names:
+                    env = env_name if case_sensitive else env_name.upper()
+                    read = self._env_read(env, stmt.target, where, kind="setting", may_be_none=optional)
+                    read.owner = f"{node.name}.{name}"
+            if optional:  # filled from the environment, so None when the variable is unset
+                info.optional[name] = env
 
     def _proxy_of(self, node: ast.ClassDef) -> str:
         """The SDK module a lazy proxy class stands for: it has a `__getattr__`, and one of its
@@ -462,6 +618,7 @@ class Analyzer(ast.NodeVisitor):
         every += [a.arg for a in (node.args.vararg, node.args.kwarg) if a is not None]
         self.quals.append(node.name)
         qual = ".".join(self.quals)
+        self._scope_nodes.append(node)
         self.funcs.append(FuncInfo(
             qual=qual, params=[a.arg for a in args],
             kwonly=[a.arg for a in node.args.kwonlyargs],
@@ -482,6 +639,7 @@ class Analyzer(ast.NodeVisitor):
         self.classes = saved_classes
         returned = self.returns.pop()
         info = self.funcs.pop()
+        self._scope_nodes.pop()
         self.quals.pop()
         wrapper = self.wrappers.get(qual)
         if wrapper is not None:
@@ -521,6 +679,10 @@ class Analyzer(ast.NodeVisitor):
         value = self.ev(node.value)
         for target in node.targets:
             self._assign(target, node.value, value)
+            self._record_str(target, node.value)
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(value, EnvVal) \
+                and value.read.call is node.value:
+            self._bound_reads.append((value.read, node.targets[0].id, self._scope_nodes[-1]))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -531,6 +693,7 @@ class Analyzer(ast.NodeVisitor):
         if value is UNKNOWN or value is NONE_VALUE:
             value = join([value, self.annotation_value(node.annotation)])
         self._assign(node.target, node.value, value)
+        self._record_str(node.target, node.value)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -540,6 +703,15 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(target, ast.Subscript):
             # d["k"] = v on a dict built here
             owner = self.ev(target.value)
+            if isinstance(owner, QName) and owner.name == "os.environ":
+                found = self._env_name(target.slice)
+                saved = [m.read for m in (value.members if isinstance(value, UnionVal) else (value,))
+                         if isinstance(m, EnvVal) and found is not None and m.read.name == found[0]]
+                if saved:  # `old = os.environ.get(X)` ... `os.environ[X] = old`: saved and restored
+                    for read in saved:
+                        read.kind = "saved"
+                elif found is not None:  # os.environ["OPENAI_API_KEY"] = ...: every library in the process uses it
+                    self._env_read(found[0], target.slice, target, via=found[1], kind="write", value=value_node)
             key = str_const(target.slice)
             if isinstance(owner, DictVal):
                 if key is None:
@@ -554,7 +726,10 @@ class Analyzer(ast.NodeVisitor):
                 module = owner.name
                 sdk_name = self.cat.module_receivers.get(module)
                 if sdk_name is not None and value_node is not None:
-                    self._key_argument(value_node, value, self.cat.sdks[sdk_name].vendor)
+                    sdk = self.cat.sdks[sdk_name]
+                    self._key_argument(value_node, value, sdk.vendor)
+                    default = next((c.default_key_env for c in sdk.clients if c.default_key_env), "")
+                    self._fallback(value_node, value, f"{module}.api_key", default)
             self.visit(target.value)
         self.bind(target, value)
 
@@ -649,27 +824,41 @@ class Analyzer(ast.NodeVisitor):
     # -- expressions --------------------------------------------------------------------------
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        base = self.ev(node.value)
-        if isinstance(base, QName) and base.name == "os.environ":
-            name = str_const(node.slice)
-            if name is not None:
-                self._env_read(name, node.slice, node)
+        if isinstance(node.ctx, ast.Load):  # a write is recorded by its assignment; `del` reads nothing
+            self._environ_item(node)
         self.generic_visit(node)
 
+    def _environ_item(self, node: ast.Subscript) -> EnvRead | None:
+        """`os.environ[NAME]`, read."""
+        base = self.ev(node.value)
+        if not (isinstance(base, QName) and base.name == "os.environ"):
+            return None
+        found = self._env_name(node.slice)
+        if found is None:
+            return None
+        return self._env_read(found[0], node.slice, node, via=found[1])
+
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and len(node.value) >= 16 and id(node) not in self._env_nodes:
-            found = self.cat.key_format(node.value)
-            if found is not None and not looks_like_regex(node.value):
-                self.module.key_literals.append(KeyLiteral(node, node.value, found[0], "format"))
+        if (isinstance(node.value, str) and len(node.value) >= 16 and id(node) not in self._env_nodes
+                and self.cat.key_format(node.value) is not None and not looks_like_regex(node.value)):
+            for found in find_keys(node.value, self.cat):  # the first real key; fixtures are not keys
+                self.module.key_literals.append(
+                    KeyLiteral(node, node.value, found.format_name, "format", key=found.key))
+                break
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1:
+            self._mark_checks(node.args[0])  # bool(os.getenv("X")): is it set?
+        elif isinstance(node.func, ast.Attribute) and node.func.attr.startswith("assert"):
+            for arg in node.args:  # self.assertEqual(os.environ.get("X"), "v"): compared, not used
+                self._mark_checks(arg)
         func = self.ev(node.func)
         if isinstance(func, QName):
             name = func.name
-            if name in ENV_GETTERS and node.args:
-                env = str_const(node.args[0])
-                if env is not None:
-                    self._env_read(env, node.args[0], node)
+            if name in ENV_GETTERS:
+                self._env_get(node)
+            elif name in ENV_SETTERS or name == "os.environ.update":
+                self._env_set(node, name)
             else:
                 spec = self.cat.clients.get(name)
                 if spec is not None:
@@ -851,14 +1040,120 @@ class Analyzer(ast.NodeVisitor):
             wrapper.forwards_kwargs = True
             wrapper.meta_key = spec.param if spec is not None and not spec.path else wrapper.meta_key
 
-    def _env_read(self, name: str, literal: ast.AST, node: ast.AST) -> EnvRead:
-        self._env_nodes.add(id(literal))
+    # -- environment variables: reads, writes, the names they use ------------------------------
+
+    def _env_get(self, node: ast.Call) -> EnvRead | None:
+        """`os.getenv(NAME[, default])`, `os.environ.get(NAME[, default])`."""
+        if not node.args:
+            return None
+        found = self._env_name(node.args[0])
+        if found is None:
+            return None
+        default: ast.expr | None = node.args[1] if len(node.args) > 1 else None
+        for kw in node.keywords:
+            if kw.arg == "default":
+                default = kw.value
+        may_be_none = default is None or (isinstance(default, ast.Constant) and default.value is None)
+        return self._env_read(found[0], node.args[0], node, via=found[1], may_be_none=may_be_none)
+
+    def _env_set(self, node: ast.Call, func: str) -> None:
+        """`os.environ.setdefault(NAME, v)`, `os.putenv(NAME, v)`, `os.environ.update(NAME=v)`."""
+        if func != "os.environ.update":
+            found = self._env_name(node.args[0]) if len(node.args) >= 2 else None
+            if found is not None:
+                self._env_read(found[0], node.args[0], node, via=found[1], kind="write", value=node.args[1])
+            return
+        for kw in node.keywords:
+            if kw.arg is not None:
+                self._env_read(kw.arg, kw, kw, kind="write", value=kw.value)
+        for arg in node.args:
+            if isinstance(arg, ast.Dict):
+                for key, value in zip(arg.keys, arg.values):
+                    found = self._env_name(key) if key is not None else None
+                    if found is not None:
+                        self._env_read(found[0], key, key, via=found[1], kind="write", value=value)  # type: ignore[arg-type]
+
+    def _env_read(self, name: str, where: ast.AST, node: ast.AST, *, via: str = "", kind: str = "read",
+                  may_be_none: bool = False, value: ast.expr | None = None) -> EnvRead:
+        """Record that `node` reads (or writes) variable `name`; `where` is what to report."""
+        literal = where if isinstance(where, ast.Constant) else None
+        if literal is not None:
+            self._env_nodes.add(id(literal))
+        scope = ".".join(self.quals)
+        if kind == "read" and id(node) in self._checks:
+            return EnvRead(name, where, node, kind="check", scope=scope)  # only tested: not a use
         for read in self.module.env_reads:
             if read.call is node:
                 return read
-        read = EnvRead(name, literal, node)
+        read = EnvRead(name, where, node, kind=kind, literal=literal, via=via, may_be_none=may_be_none,
+                       value=value, scope=scope)
+        if kind == "write" and name in self.cat.base_url_envs:
+            self._redirects.add((scope, self.cat.base_url_envs[name]))
+            return read
         self.module.env_reads.append(read)
         return read
+
+    def _env_name(self, node: ast.AST) -> tuple[str, str] | None:
+        """The variable name `node` holds, and, when it is not a literal, the expression it
+        comes from: a name bound to a string constant, a simple f-string or `+` of those."""
+        text = str_const(node)
+        if text is not None:
+            return text, ""
+        text = self._str_value(node)
+        if text is None or not text:
+            return None
+        return text, ast.unparse(node)  # type: ignore[arg-type]
+
+    def _str_value(self, node: ast.AST | None, depth: int = 0) -> str | None:
+        if depth > 8 or node is None:
+            return None
+        text = str_const(node)
+        if text is not None:
+            return text
+        if isinstance(node, ast.Name):
+            return self._const_str(node.id)
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    if part.conversion != -1 or part.format_spec is not None:
+                        return None
+                    part_text = self._str_value(part.value, depth + 1)
+                else:
+                    part_text = str_const(part)
+                if part_text is None:
+                    return None
+                parts.append(part_text)
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self._str_value(node.left, depth + 1), self._str_value(node.right, depth + 1)
+            return left + right if left is not None and right is not None else None
+        return None
+
+    def _const_str(self, name: str) -> str | None:
+        """The string constant a name is bound to in this or an enclosing scope (not through a
+        class body), or None when it is bound to anything else or to different constants."""
+        scope: Scope | None = self.scope
+        while scope is not None:
+            if scope.cls is None or scope is self.scope:
+                known = self._strs.get((id(scope), name))
+                if known is not None:
+                    return known[1]
+                if name in scope.bindings:
+                    return None
+            scope = scope.parent
+        return None
+
+    def _record_str(self, target: ast.AST, value_node: ast.expr | None) -> None:
+        if not isinstance(target, ast.Name):
+            return
+        key = (id(self.scope), target.id)
+        text = self._str_value(value_node)
+        if text is None:
+            self._strs.pop(key, None)
+            return
+        known = self._strs.get(key)
+        self._strs[key] = (self.scope, text if known is None or known[1] == text else None)
 
     def _construction(self, node: ast.Call, spec: ClientSpec) -> None:
         key_arg, key_param = None, None
@@ -866,16 +1161,61 @@ class Analyzer(ast.NodeVisitor):
             if kw.arg in spec.key_params:
                 key_arg, key_param = kw.value, kw.arg
                 break
+        position = spec.key_position
+        if (key_arg is None and position is not None and len(node.args) > position
+                and not any(isinstance(a, ast.Starred) for a in node.args[:position + 1])):
+            key_arg, key_param = node.args[position], spec.key_params[0]  # `cohere.Client(key)`
         star = any(kw.arg is None for kw in node.keywords) or any(isinstance(a, ast.Starred) for a in node.args)
-        self.module.constructions.append(ClientConstruction(node, spec, key_arg, key_param, star))
-        if key_arg is not None and key_param in ("api_key", "openai_api_key", "anthropic_api_key", "auth_token"):
-            self._key_argument(key_arg, self.ev(key_arg), spec.vendor or self.cat.sdks[spec.sdk].vendor)
+        explicit_none = isinstance(key_arg, ast.Constant) and key_arg.value is None  # `api_key=None` is no key
+        self.module.constructions.append(
+            ClientConstruction(node, spec, None if explicit_none else key_arg, key_param, star))
+        if key_arg is not None and not explicit_none and key_param is not None and _carries_key(key_param):
+            value = self.ev(key_arg)
+            self._key_argument(key_arg, value, spec.vendor or self.cat.sdks[spec.sdk].vendor)
+            self._fallback(key_arg, value, client_label(spec.name) + "()", spec.default_key_env)
+
+    def _fallback(self, node: ast.expr, value: Value, client: str, default_env: str) -> None:
+        """A key argument that may be None at run time: the SDK then reads `default_env`."""
+        if not default_env:
+            return
+        found = self._may_be_none(node, value)
+        if found is not None:
+            why, env = found
+            self.module.fallbacks.append(Fallback(node, client, default_env, ast.unparse(node), why, env))
+
+    def _may_be_none(self, node: ast.expr, value: Value) -> tuple[str, str | None] | None:
+        """Why `node` may be None (and the variable it reads), or None when it cannot be."""
+        if ast.unparse(node) in self._truthy[-1]:
+            return None  # inside `if key:`
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.Or):  # `a or b` is None only when b is
+                return self._may_be_none(node.values[-1], self.ev(node.values[-1]))
+            return None
+        if isinstance(node, ast.IfExp):
+            return (self._may_be_none(node.body, self.ev(node.body))
+                    or self._may_be_none(node.orelse, self.ev(node.orelse)))
+        generic = self.cat.generic_envs
+        for member in value.members if isinstance(value, UnionVal) else (value,):
+            if isinstance(member, EnvVal):
+                read = member.read
+                if read.may_be_none and not read.guarded and read.name not in generic:
+                    return f"is None when `{read.name}` is unset", read.name
+        if isinstance(node, ast.Attribute):
+            owner = self.ev(node.value)
+            info = owner.cls if isinstance(owner, SelfVal) else (
+                self._class_infos.get(owner.cls) if isinstance(owner, InstanceVal) else None)
+            if info is not None and node.attr in info.optional:
+                env = info.optional[node.attr] or None
+                if env in generic:
+                    return None
+                return f"is typed Optional with a default of None on `{info.name}`", env
+        return None
 
     def _key_argument(self, node: ast.expr, value: Value, vendor: str) -> None:
         """An expression passed as a client's key: a literal, or an env var flowing into it."""
         literal = str_const(node)
         if literal is not None:
-            self.module.key_literals.append(KeyLiteral(node, literal, None, "api_key"))  # type: ignore[arg-type]
+            self.module.key_literals.append(KeyLiteral(node, literal, None, "api_key", key=literal))  # type: ignore[arg-type]
             return
         reads: list[EnvRead] = []
         if isinstance(value, EnvVal):
@@ -918,12 +1258,8 @@ class Analyzer(ast.NodeVisitor):
         if isinstance(node, ast.Dict):
             return self.dict_of(node) or UNKNOWN
         if isinstance(node, ast.Subscript):
-            base = self.ev(node.value)
-            if isinstance(base, QName) and base.name == "os.environ":
-                name = str_const(node.slice)
-                if name is not None:
-                    return EnvVal(self._env_read(name, node.slice, node))
-            return UNKNOWN
+            read = self._environ_item(node)
+            return EnvVal(read) if read is not None else UNKNOWN
         if isinstance(node, ast.Await):
             return self.ev(node.value)
         if isinstance(node, ast.Constant):
@@ -1024,10 +1360,10 @@ class Analyzer(ast.NodeVisitor):
                             supplied.append(FieldSource(canonical, kw.arg, kw, kw.value, "instrument"))
                     return replace(inner, instrumented=True, supplied=tuple(supplied))
                 return UNKNOWN
-            if name in ENV_GETTERS and node.args:
-                env = str_const(node.args[0])
-                if env is not None:
-                    return EnvVal(self._env_read(env, node.args[0], node))
+            if name in ENV_GETTERS:
+                read = self._env_get(node)
+                if read is not None:
+                    return EnvVal(read)
             if name == "builtins.dict":
                 return self.dict_of(node) or UNKNOWN
             if name in ("functools.partial", "asgiref.sync.sync_to_async", "importlib.import_module", "typing.cast") and node.args:
@@ -1306,8 +1642,128 @@ def _decorator_name(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
+def _carries_key(param: str) -> bool:
+    """A constructor parameter that takes the API key itself (not a token provider or a flag)."""
+    return param in ("api_key", "auth_token", "api_token") or param.endswith("_api_key")
+
+
+def _call_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _is_classvar(annotation: ast.expr) -> bool:
+    target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
+    return _call_name(target) == "ClassVar"
+
+
+def _is_optional(annotation: ast.expr) -> bool:
+    """`Optional[X]`, `X | None`, `Union[X, None]` (also as a string)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _is_optional(annotation.left) or _is_optional(annotation.right)
+    if isinstance(annotation, ast.Constant):
+        return annotation.value is None
+    if isinstance(annotation, ast.Subscript):
+        name = _call_name(annotation.value)
+        if name == "Optional":
+            return True
+        if name == "Union":
+            inner = annotation.slice
+            return any(_is_optional(e) for e in (inner.elts if isinstance(inner, ast.Tuple) else [inner]))
+        if name == "Annotated" and isinstance(annotation.slice, ast.Tuple) and annotation.slice.elts:
+            return _is_optional(annotation.slice.elts[0])
+    return False
+
+
+def _alias_strings(node: ast.expr) -> list[tuple[str, ast.AST]]:
+    """The names an alias gives: `"X"`, `["X", "Y"]` (pydantic v1 `env=`), `AliasChoices("X", "Y")`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [(node.value, node)]
+    items: list[ast.expr] = []
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = node.elts
+    elif isinstance(node, ast.Call) and _call_name(node.func) == "AliasChoices":
+        items = node.args
+    return [(item.value, item) for item in items if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+
+
 def _terminates(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Raise, ast.Return, ast.Continue, ast.Break))
+
+
+def _stops(body: list[ast.stmt]) -> bool:
+    """The block ends the function or the program: raise, return, continue, break, exit()."""
+    if _terminates(body):
+        return True
+    last = body[-1] if body else None
+    if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+        func = last.value.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name in ("exit", "quit", "abort", "fail", "skip")
+    return False
+
+
+def _only_tested(name: str, scope: ast.AST) -> bool:
+    """Whether `name` is used in `scope`, and every use only tests it (`if not key`, `key is
+    None`, `assert key`, `len(key) < 20`): the value itself goes nowhere."""
+    parents: dict[int, ast.AST] = {}
+    loads = []
+    for node in ast.walk(scope):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads.append(node)
+    for load in loads:
+        node: ast.AST = load
+        while True:
+            parent = parents.get(id(node))
+            if isinstance(parent, ast.Call) and _call_name(parent.func) in ("len", "bool") and node in parent.args:
+                break  # its length or truth, not the key
+            if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and node is parent.test:
+                break
+            if isinstance(parent, ast.Compare):
+                break
+            if isinstance(parent, ast.BoolOp) or (isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not)):
+                node = parent  # a test only if the whole expression is one
+                continue
+            return False
+    return bool(loads)  # a value never used here may be used by an importer
+
+
+def _tested(node: ast.expr) -> str | None:
+    """A name or `self.x`, as the text tests refer to it."""
+    if isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return ast.unparse(node)
+    return None
+
+
+def _missing_tests(test: ast.expr) -> set[str]:
+    """What `test` is true for when unset: `not x`, `x is None`, `x == ""`, joined by `or`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return set().union(*(_missing_tests(v) for v in test.values))
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        name = _tested(test.operand)
+        return {name} if name else set()
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq))
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value in (None, "")):
+        name = _tested(test.left)
+        return {name} if name else set()
+    return set()
+
+
+def _present_tests(test: ast.expr) -> set[str]:
+    """What `test` proves set when true: `x`, `x is not None`, joined by `and`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return set().union(*(_present_tests(v) for v in test.values))
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.IsNot, ast.NotEq))
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value in (None, "")):
+        test = test.left
+    name = _tested(test)
+    return {name} if name else set()
 
 
 def _assignments(body: list[ast.stmt]) -> Iterator[ast.stmt]:

@@ -70,19 +70,44 @@ class ClientConstruction:
 
 @dataclass
 class EnvRead:
+    """Code that reads (or writes) an environment variable by a name known statically."""
+
     name: str
-    node: ast.AST  # the string literal naming the variable
-    call: ast.AST  # the whole read expression
+    node: ast.AST  # what to report: the literal naming the variable, the constant or f-string, a settings field
+    call: ast.AST  # the whole read expression (the assignment, for a write; the field, for a setting)
     vendor: str | None = None  # set when it flows into a client's key parameter
     flows_into_client: bool = False
+    kind: str = "read"  # "read"; "write" (os.environ[X] = v, setdefault, putenv, update); "setting" (a BaseSettings field)
+    literal: ast.Constant | None = None  # the string literal naming it, when it is written at the read itself
+    via: str = ""  # the constant or f-string the name comes from (`KEY_VAR`), when not a literal
+    may_be_none: bool = False  # os.getenv(X), os.environ.get(X), an Optional field with default None
+    guarded: bool = False  # a None/empty check stops the code before the value is used
+    value: ast.expr | None = None  # write: the value written
+    scope: str = ""  # the enclosing function or class ("" at module level)
+    redirected: bool = False  # write: the same scope points the vendor's base URL elsewhere
+    owner: str = ""  # setting: the settings class and field (`Settings.openai_api_key`)
+
+
+@dataclass
+class Fallback:
+    """A key argument that may be None at run time, so the SDK silently reads its shared
+    default variable instead (the silent-fallback rule)."""
+
+    node: ast.expr  # the key argument
+    client: str  # the constructor or module attribute, as shown (`OpenAI()`, `openai.api_key`)
+    default_env: str  # what the SDK reads when it is None
+    source: str  # the expression, as shown
+    why: str  # why it may be None, in words
+    env: str | None = None  # the per-agent variable read, when the key comes from the environment
 
 
 @dataclass
 class KeyLiteral:
     node: ast.Constant
-    value: str
-    format_name: str | None  # the vendor key format it matches, None for api_key= literals
+    value: str  # the whole string literal
+    format_name: str | None  # the vendor key format it holds, None for api_key= literals
     context: str  # "format" or "api_key"
+    key: str = ""  # the key itself (a format match inside `value`, or the whole api_key= value)
 
 
 @dataclass
@@ -134,6 +159,7 @@ class Module:
     constructions: list[ClientConstruction] = field(default_factory=list)
     env_reads: list[EnvRead] = field(default_factory=list)
     key_literals: list[KeyLiteral] = field(default_factory=list)
+    fallbacks: list[Fallback] = field(default_factory=list)
     context_sources: list[FieldSource] = field(default_factory=list)  # every attribution(...) keyword
     wrappers: list[WrapperDef] = field(default_factory=list)
     project_calls: list[ProjectCall] = field(default_factory=list)

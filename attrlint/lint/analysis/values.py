@@ -118,6 +118,7 @@ class ClassInfo:
     attrs: dict[str, Value] = field(default_factory=dict)
     sdk_bases: list[ClientSpec] = field(default_factory=list)  # SDK clients it extends
     methods: set[str] = field(default_factory=set)  # methods defined in its body
+    optional: dict[str, str] = field(default_factory=dict)  # fields typed Optional with default None -> env name ("" if none)
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,7 @@ class Rule:
     invalid: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
     fixable: ClassVar[bool] = False
+    unsafe_fix: ClassVar[bool] = False  # its fix may change behaviour: applied only with --unsafe-fixes
     phases: ClassVar[Phase] = Phase.FILE
     family: ClassVar[str] = "attribution"  # "attribution" or "keys": SARIF tags and grouping
 
